@@ -1,0 +1,2 @@
+// Placeholder until the desktop core issue: keeps the workspace typecheckable.
+export {};

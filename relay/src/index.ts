@@ -1,0 +1,2 @@
+// Public surface of the relay package.
+export type * from './store/types.ts';

@@ -1,0 +1,11 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['common/**/*.test.ts', 'relay/**/*.test.ts', 'desktop/**/*.test.ts'],
+    exclude: ['**/node_modules/**'],
+    pool: 'forks',
+    testTimeout: 30_000,
+    hookTimeout: 30_000,
+  },
+});
