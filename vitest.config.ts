@@ -2,7 +2,7 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['common/**/*.test.ts', 'relay/**/*.test.ts', 'desktop/**/*.test.ts'],
+    include: ['test/**/*.test.ts', 'common/**/*.test.ts', 'relay/**/*.test.ts', 'desktop/**/*.test.ts'],
     exclude: ['**/node_modules/**'],
     pool: 'forks',
     testTimeout: 30_000,
