@@ -95,6 +95,10 @@ export const ClaimBundlesRequest = z.object({ devices: z.array(DeviceId).max(HAR
 export const ClaimBundlesResponse = z.object({ deviceList: SignedDeviceList, bundles: z.array(PrekeyBundle) }).strict();
 export type ClaimBundlesResponse = z.infer<typeof ClaimBundlesResponse>;
 
+/** The answer to POST /v1/devices. */
+export const PublishDeviceResponse = z.object({ userId: UserId, deviceId: DeviceId, oneTimePrekeys: z.number().int() }).strict();
+/** PUT /v1/handle. */
+export const SetHandleRequest = z.object({ handle: Handle }).strict();
 export const PrekeyCountResponse = z.object({ oneTimePrekeys: z.number().int(), signedPrekeyId: PrekeyId }).strict();
 export const HandleResponse = z.object({ handle: Handle, userId: UserId }).strict();
 export const BlobCreatedResponse = z.object({ id: z.string(), size: z.number().int(), expiresAt: Timestamp }).strict();

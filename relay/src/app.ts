@@ -1,0 +1,181 @@
+// createRelay: the whole relay as one runtime-neutral Hono app. A runtime entry
+// (./node.ts, a Deno entry) opens a store, supplies its WebSocket upgrade helper and a
+// way to learn the client address, and serves `app.fetch`. Nothing here imports node:*.
+import { CLOSE_CODES, ProtocolError } from '@parley/common/protocol';
+import { sodium, sodiumReady } from '@parley/common/sodium';
+import { type Context, Hono } from 'hono';
+import type { UpgradeWebSocket } from 'hono/ws';
+import { type Bus, InProcessBus } from './bus.ts';
+import type { RelayConfig } from './config.ts';
+import { Connection, type RelaySocket } from './connection.ts';
+import type { RelayContext } from './context.ts';
+import { Directory } from './directory.ts';
+import { GroupCommit } from './group-commit.ts';
+import { blobRoutes } from './http/blobs.ts';
+import { deviceRoutes } from './http/devices.ts';
+import { handleRoutes } from './http/handles.ts';
+import { problemResponse } from './http/problem.ts';
+import { ReplayCache, relayHostOf } from './http/signature.ts';
+import { Hub } from './hub.ts';
+import { type Logger, createLogger, errorFields } from './log.ts';
+import { KeyedRateLimiter } from './rate-limit.ts';
+import type { MailboxStore } from './store/types.ts';
+
+export interface RelayDeps {
+  /** The store; the relay owns it from now on and closes it in `close()`. */
+  store: MailboxStore;
+  /** The runtime's WebSocket helper: `createNodeWebSocket(...).upgradeWebSocket` or `hono/deno`'s. */
+  upgradeWebSocket: UpgradeWebSocket<any>;
+  /** The peer address of a request (`getConnInfo(c).remote.address` of the runtime's conninfo helper). */
+  clientAddress: (c: Context) => string | undefined;
+  /** Default: an in-process bus (one relay). */
+  bus?: Bus;
+  log?: Logger;
+  /** Default: Date.now. */
+  now?: () => number;
+}
+
+export interface Relay {
+  /** Mount or serve with `app.fetch`. The WebSocket endpoint is GET /v1/ws. */
+  app: Hono;
+  hub: Hub;
+  context: RelayContext;
+  /** Runs one TTL sweep now (the sweeper also runs every sweepIntervalMs). */
+  sweep(): Promise<void>;
+  /**
+   * Graceful shutdown: refuse new requests and sockets, close every socket with 1001
+   * after a `shutting_down` error frame, wait for pending commits, close bus and store.
+   */
+  close(): Promise<void>;
+}
+
+export async function createRelay(config: RelayConfig, deps: RelayDeps): Promise<Relay> {
+  await sodiumReady();
+  const { store } = deps;
+  const bus = deps.bus ?? new InProcessBus();
+  const log = deps.log ?? createLogger(config.logLevel);
+  const now = deps.now ?? Date.now;
+  const L = config.limits;
+
+  const ctx = {
+    config,
+    store,
+    bus,
+    log,
+    directory: new Directory(store, bus),
+    commits: new GroupCommit(store, bus),
+    deviceFrames: new KeyedRateLimiter(L.deviceFramesPerSecond, L.deviceFrameBurst),
+    addressRequests: new KeyedRateLimiter(L.addressRequestsPerSecond, L.addressRequestBurst),
+    bundleFetches: new KeyedRateLimiter(L.bundleFetchesPerMinute / 60, L.bundleFetchesPerMinute),
+    now,
+    randomBytes: (n: number) => sodium().randombytes_buf(n),
+    shuttingDown: false,
+  } as Omit<RelayContext, 'hub'> as RelayContext;
+  (ctx as { hub: Hub }).hub = new Hub(ctx);
+  const replay = new ReplayCache(2 * config.httpSkewMs);
+
+  const clientAddress = (c: Context): string => {
+    if (config.trustProxy) {
+      const forwarded = c.req.header('x-forwarded-for')?.split(',')[0]?.trim();
+      if (forwarded) return forwarded;
+    }
+    return deps.clientAddress(c) ?? 'unknown';
+  };
+
+  const app = new Hono();
+  app.onError((err) => {
+    if (err instanceof ProtocolError) return problemResponse(err.code, err.message, err.details);
+    log.error('http.internal', errorFields(err));
+    return problemResponse('internal');
+  });
+  app.notFound(() => problemResponse('not_found', 'No such endpoint in protocol v1.'));
+
+  app.use('*', async (c, next) => {
+    if (ctx.shuttingDown) return problemResponse('shutting_down');
+    if (!ctx.addressRequests.take(clientAddress(c), now())) return problemResponse('rate_limited', undefined, undefined, { 'retry-after': '1' });
+    await next();
+  });
+
+  app.get('/v1/health', async (c) => {
+    try {
+      await store.ping();
+    } catch (err) {
+      log.error('health.store_unreachable', errorFields(err));
+      return problemResponse('internal', 'The store is unreachable.');
+    }
+    return c.json({ ok: true, protocol: 'v1', store: store.kind, devicesConnected: ctx.hub.connectedDevices });
+  });
+
+  app.get(
+    '/v1/ws',
+    deps.upgradeWebSocket((c) => {
+      const address = clientAddress(c);
+      const host = relayHostOf(ctx, c);
+      let conn: Connection | undefined;
+      return {
+        onOpen(_evt, ws) {
+          const socket: RelaySocket = {
+            send: (data) => ws.send(data),
+            close: (code, reason) => ws.close(code, reason),
+            // Both `ws` (Node) and the WHATWG WebSocket (Deno) expose bufferedAmount.
+            bufferedAmount: () => (ws.raw as { bufferedAmount?: number } | undefined)?.bufferedAmount ?? 0,
+          };
+          conn = new Connection(ctx, socket, address, host);
+          if (ctx.shuttingDown) return conn.close(CLOSE_CODES.goingAway, 'shutting down', undefined, 'shutting_down');
+          conn.open();
+        },
+        onMessage(evt) {
+          try {
+            conn?.onMessage(evt.data);
+          } catch (err) {
+            // Never let one frame take the process down.
+            log.error('ws.frame_crash', errorFields(err));
+          }
+        },
+        onClose() {
+          conn?.onClose();
+        },
+        onError() {
+          conn?.onClose();
+        },
+      };
+    }),
+  );
+
+  const v1 = new Hono();
+  v1.route('/', deviceRoutes(ctx, replay));
+  v1.route('/', handleRoutes(ctx, replay));
+  v1.route('/', blobRoutes(ctx, replay));
+  app.route('/v1', v1);
+
+  let sweeping: Promise<void> | null = null;
+  const sweep = (): Promise<void> =>
+    (sweeping ??= store
+      .sweep(now())
+      .then((r) => {
+        if (r.entries || r.blobs || r.dedup) log.info('sweep', { entries: r.entries, blobs: r.blobs, dedup: r.dedup });
+      })
+      .catch((err) => log.error('sweep.failed', errorFields(err)))
+      .finally(() => {
+        sweeping = null;
+      }));
+  const sweeper = setInterval(() => void sweep(), config.sweepIntervalMs);
+
+  let closing: Promise<void> | null = null;
+  const close = (): Promise<void> =>
+    (closing ??= (async () => {
+      ctx.shuttingDown = true;
+      clearInterval(sweeper);
+      ctx.hub.closeAll();
+      await ctx.commits.flush();
+      await sweeping;
+      ctx.hub.close();
+      ctx.directory.close();
+      await bus.close();
+      await store.close();
+      log.info('relay.closed');
+    })());
+
+  log.info('relay.created', { store: store.kind, ttlMs: config.ttlMs });
+  return { app, hub: ctx.hub, context: ctx, sweep, close };
+}

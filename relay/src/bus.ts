@@ -1,0 +1,51 @@
+// The relay's internal notification bus. The hub routes every cross-connection signal
+// through it — "device X's mailbox grew", "ephemeral frame for device X", "user U's
+// presence changed", "device X was removed or logged in elsewhere" — so several relays
+// sharing one store can exchange them over Redis pub/sub later. The mailbox in the store
+// stays the source of truth: a lost `mailbox` event only delays delivery until the
+// device's next sync or ack, it never loses an entry.
+import type { PresenceVisibility } from '@parley/common/protocol';
+
+export type BusEvent =
+  /** New entries were committed to this device's mailbox. */
+  | { type: 'mailbox'; device: string }
+  /** An ephemeral frame for this device; delivered only if it is connected somewhere. */
+  | { type: 'eph'; device: string; body: string }
+  /** A user's online state, last-seen or visibility changed. */
+  | { type: 'presence'; user: string; online: boolean; lastSeen: number | null; visibility: PresenceVisibility }
+  /** The device was dropped from its user's device list: close its sockets. */
+  | { type: 'device.removed'; device: string; user: string }
+  /** The user's device list changed: drop cached copies. */
+  | { type: 'deviceList'; user: string }
+  /** The device authenticated a new socket (`connection` is its id): older sockets close. */
+  | { type: 'login'; device: string; connection: string }
+  /** The device's one-time prekeys fell below the low-water mark. */
+  | { type: 'prekeys.low'; device: string; remaining: number };
+
+export type BusHandler = (event: BusEvent) => void;
+
+export interface Bus {
+  /** Delivers to every subscriber of every relay sharing the bus, including this one. */
+  publish(event: BusEvent): void;
+  /** Returns an unsubscribe function. */
+  subscribe(handler: BusHandler): () => void;
+  close(): Promise<void>;
+}
+
+/** The default: one process, synchronous delivery. */
+export class InProcessBus implements Bus {
+  private readonly handlers = new Set<BusHandler>();
+
+  publish(event: BusEvent): void {
+    for (const h of this.handlers) h(event);
+  }
+
+  subscribe(handler: BusHandler): () => void {
+    this.handlers.add(handler);
+    return () => this.handlers.delete(handler);
+  }
+
+  async close(): Promise<void> {
+    this.handlers.clear();
+  }
+}

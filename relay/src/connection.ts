@@ -1,0 +1,396 @@
+// One WebSocket, from challenge to close: login, frame validation and limits, sends
+// (through group commit), acknowledgements, the delivery pump, ephemeral and presence
+// frames. Runtime-neutral: the runtime's socket is reached only through `RelaySocket`.
+import {
+  AuthFrame,
+  CLOSE_CODES,
+  ClientFrame,
+  ERROR_CODES,
+  type ErrorCode,
+  PREKEY_LOW_WATER,
+  type SendFrame,
+  type ServerFrame,
+  type SignedDeviceList,
+  verifyEd25519,
+  wsAuthSigningInput,
+} from '@parley/common/protocol';
+import { toBase64Url } from '@parley/common/encoding';
+import type { z } from 'zod';
+import type { RelayContext } from './context.ts';
+import { errorFields } from './log.ts';
+import type { AppendItem } from './store/types.ts';
+
+/** The little a connection needs from a runtime's WebSocket. */
+export interface RelaySocket {
+  send(data: string): void;
+  close(code: number, reason: string): void;
+  /** Bytes queued for sending but not yet written to the network. */
+  bufferedAmount(): number;
+}
+
+type State = 'challenged' | 'authenticating' | 'ready' | 'closed';
+
+/** Frames that arrive while a login is being verified wait, up to this many. */
+const MAX_PENDING_DURING_AUTH = 64;
+/** While the socket buffer is above the high-water mark, re-check this often. */
+const BACKPRESSURE_RETRY_MS = 10;
+
+export class Connection {
+  readonly id: string;
+  device: string | undefined;
+  user: string | undefined;
+  /** Users whose presence this connection watches (managed by the hub). */
+  readonly watching = new Set<string>();
+  lastHeard: number;
+
+  private state: State = 'challenged';
+  private nonce: string | null;
+  private readonly challengeExpires: number;
+  private authTimer: ReturnType<typeof setTimeout> | undefined;
+  private pendingDuringAuth: string[] = [];
+  private badFrames = 0;
+  /** Per-connection order of sends: recipient resolution is async, commits must keep order. */
+  private sendChain: Promise<void> = Promise.resolve();
+
+  // Delivery: `cursor` is the highest seq sent on this socket, `acked` the highest acknowledged.
+  private cursor = 0;
+  private acked = 0;
+  private pumping = false;
+  private pumpAgain = false;
+  private backpressureTimer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(
+    private readonly ctx: RelayContext,
+    private readonly socket: RelaySocket,
+    readonly address: string,
+    /** host[:port] the client dialled: bound into the login signature. */
+    private readonly relayHost: string,
+  ) {
+    const now = ctx.now();
+    this.id = toBase64Url(ctx.randomBytes(12));
+    this.nonce = toBase64Url(ctx.randomBytes(24));
+    this.challengeExpires = now + ctx.config.authTimeoutMs;
+    this.lastHeard = now;
+  }
+
+  open(): void {
+    this.ctx.hub.sockets.add(this);
+    this.send({ t: 'challenge', nonce: this.nonce!, ts: this.ctx.now(), relay: this.relayHost });
+    this.authTimer = setTimeout(() => {
+      if (this.state === 'challenged' || this.state === 'authenticating') {
+        this.close(CLOSE_CODES.authTimeout, 'auth timeout', 'No valid login arrived in time; reconnect.', 'auth_expired');
+      }
+    }, this.ctx.config.authTimeoutMs);
+  }
+
+  /** The runtime reports the socket closed (by either side). */
+  onClose(): void {
+    this.state = 'closed';
+    this.cleanup();
+  }
+
+  send(frame: ServerFrame): void {
+    if (this.state === 'closed') return;
+    const buffered = this.socket.bufferedAmount();
+    if (buffered > this.ctx.config.limits.socketMaxBufferedBytes) {
+      this.ctx.log.warn('ws.slow_consumer', { device: this.device, buffered });
+      this.close(CLOSE_CODES.slowConsumer, 'slow consumer');
+      return;
+    }
+    try {
+      this.socket.send(JSON.stringify(frame));
+    } catch (err) {
+      this.ctx.log.warn('ws.send_failed', { device: this.device, ...errorFields(err) });
+    }
+  }
+
+  /** Sends an error frame (unless `errorCode` is null) and closes the socket. */
+  close(code: number, reason: string, message?: string, errorCode?: ErrorCode): void {
+    if (this.state === 'closed') return;
+    if (message || errorCode) this.sendError(errorCode ?? 'forbidden', message);
+    this.state = 'closed';
+    this.cleanup();
+    try {
+      this.socket.close(code, reason);
+    } catch {
+      // already closing
+    }
+  }
+
+  onMessage(data: unknown): void {
+    if (this.state === 'closed') return;
+    this.lastHeard = this.ctx.now();
+    if (typeof data !== 'string') return this.badFrame('bad_frame', 'Frames are JSON text; binary frames are not accepted.');
+    const maxBytes = this.ctx.config.limits.maxFrameBytes;
+    if (data.length > maxBytes || (data.length * 3 > maxBytes && utf8Length(data) > maxBytes)) {
+      return this.badFrame('too_large', `Frames are limited to ${maxBytes} bytes.`);
+    }
+    if (this.state === 'authenticating') {
+      if (this.pendingDuringAuth.length >= MAX_PENDING_DURING_AUTH) return this.close(CLOSE_CODES.tooManyErrors, 'too many frames before login', 'Wait for `ready` before sending.', 'rate_limited');
+      this.pendingDuringAuth.push(data);
+      return;
+    }
+    let json: unknown;
+    try {
+      json = JSON.parse(data);
+    } catch {
+      return this.badFrame('bad_frame', 'The frame is not valid JSON.');
+    }
+    const parsed = ClientFrame.safeParse(json);
+    if (!parsed.success) return this.badFrame('bad_frame', describeIssue(parsed.error), refOf(json));
+    const frame = parsed.data;
+
+    if (this.state === 'challenged') {
+      if (frame.t === 'auth') return void this.authenticate(frame);
+      if (frame.t === 'ping') return this.send({ t: 'pong', n: frame.n });
+      if (frame.t === 'pong') return;
+      return this.badFrame('unauthenticated', 'Send `auth` first.', refOf(json));
+    }
+    if (!this.ctx.deviceFrames.take(this.device!, this.lastHeard)) {
+      this.sendError('rate_limited', `This device sends more than ${this.ctx.config.limits.deviceFramesPerSecond} frames per second; the frame was not applied.`, frame.t === 'send' ? frame.cid : undefined);
+      return;
+    }
+    this.badFrames = 0;
+    switch (frame.t) {
+      case 'auth':
+        return this.sendError('bad_frame', 'This socket is already authenticated.');
+      case 'ping':
+        return this.send({ t: 'pong', n: frame.n });
+      case 'pong':
+        return;
+      case 'send':
+        this.sendChain = this.sendChain.then(() => this.handleSend(frame));
+        return;
+      case 'ack':
+        return void this.handleAck(frame.upTo);
+      case 'eph':
+        for (const { d, b } of frame.to) this.ctx.bus.publish({ type: 'eph', device: d, body: b });
+        return;
+      case 'presence.sub':
+        if (frame.users.length > this.ctx.config.limits.maxPresenceSubscriptions) {
+          return this.sendError('bad_request', `At most ${this.ctx.config.limits.maxPresenceSubscriptions} users can be watched.`);
+        }
+        return void this.ctx.hub.watch(this, frame.users).catch((err) => this.internalError(err));
+      case 'presence.set':
+        return void this.ctx.hub.setVisibility(this.user!, frame.visibility).catch((err) => this.internalError(err));
+    }
+  }
+
+  /** Reads and sends pending entries while the window and the socket buffer allow. */
+  pump(): void {
+    if (this.state !== 'ready') return;
+    if (this.pumping) {
+      this.pumpAgain = true;
+      return;
+    }
+    this.pumping = true;
+    void this.runPump().finally(() => {
+      this.pumping = false;
+    });
+  }
+
+  // ------------------------------------------------------------------ internals
+
+  /** A method, so TypeScript does not narrow `state` across awaits. */
+  private isClosed(): boolean {
+    return this.state === 'closed';
+  }
+
+  private async runPump(): Promise<void> {
+    const { deliveryBatch, deliveryWindow, socketHighWaterBytes } = this.ctx.config.limits;
+    try {
+      do {
+        this.pumpAgain = false;
+        while (this.state === 'ready') {
+          const room = deliveryWindow - (this.cursor - this.acked);
+          if (room <= 0) break; // resumes on ack
+          if (this.socket.bufferedAmount() > socketHighWaterBytes) {
+            this.backpressureTimer ??= setTimeout(() => {
+              this.backpressureTimer = undefined;
+              this.pump();
+            }, BACKPRESSURE_RETRY_MS);
+            break;
+          }
+          const limit = Math.min(deliveryBatch, room);
+          const entries = await this.ctx.store.read(this.device!, this.cursor, limit, this.ctx.now());
+          if (entries.length === 0 || this.state !== 'ready') break;
+          this.cursor = entries[entries.length - 1].seq;
+          this.send({ t: 'deliver', m: entries.map((e) => ({ s: e.seq, b: e.body, ts: e.ts })) });
+          if (entries.length < limit) break;
+        }
+      } while (this.pumpAgain && this.state === 'ready');
+    } catch (err) {
+      this.ctx.log.error('deliver.read_failed', { device: this.device, ...errorFields(err) });
+    }
+  }
+
+  private async authenticate(frame: z.infer<typeof AuthFrame>): Promise<void> {
+    this.state = 'authenticating';
+    const nonce = this.nonce;
+    this.nonce = null; // single use, whatever the outcome
+    const now = this.ctx.now();
+    const fail = (code: ErrorCode, message: string) => {
+      this.ctx.log.info('ws.auth_refused', { code, address: this.address });
+      this.close(CLOSE_CODES.authFailed, 'auth failed', message, code);
+    };
+    if (nonce === null || now > this.challengeExpires) return fail('auth_expired', 'The challenge expired or was used; reconnect for a new one.');
+    if (Math.abs(frame.ts - now) > this.ctx.config.authSkewMs) return fail('auth_failed', 'The login timestamp is too far from the relay clock.');
+    try {
+      const record = await this.ctx.directory.device(frame.device);
+      if (this.isClosed()) return;
+      if (!record || !verifyEd25519(record.keys.signingKey, wsAuthSigningInput(this.relayHost, nonce, frame.device, frame.ts), frame.sig)) {
+        return fail('auth_failed', 'The login signature does not verify for that device.');
+      }
+      const [lastSeq, prekeys] = await Promise.all([this.ctx.store.lastSeq(frame.device), this.ctx.store.countOneTimePrekeys(frame.device)]);
+      if (this.isClosed()) return;
+      clearTimeout(this.authTimer);
+      this.device = frame.device;
+      this.user = record.userId;
+      // Resume after what the device already holds, but never past what was issued:
+      // a too-high `after` would silently skip entries yet to be written.
+      this.cursor = Math.min(frame.after ?? 0, lastSeq);
+      this.acked = this.cursor;
+      this.state = 'ready';
+      await this.ctx.hub.attach(this);
+      if (this.isClosed()) return;
+      this.ctx.log.debug('ws.ready', { device: this.device });
+      this.send({ t: 'ready', device: this.device, user: this.user, prekeys, serverTime: this.ctx.now() });
+      if (prekeys < PREKEY_LOW_WATER) this.send({ t: 'prekeys.low', remaining: prekeys });
+      const pending = this.pendingDuringAuth;
+      this.pendingDuringAuth = [];
+      for (const data of pending) this.onMessage(data);
+      this.pump();
+    } catch (err) {
+      this.ctx.log.error('ws.auth_error', errorFields(err));
+      if (!this.isClosed()) this.close(CLOSE_CODES.authFailed, 'auth error', 'The relay could not check the login; retry.', 'internal');
+    }
+  }
+
+  private async handleSend(f: SendFrame): Promise<void> {
+    if (this.state !== 'ready') return;
+    const ctx = this.ctx;
+    const { maxRecipients } = ctx.config.limits;
+    if (ctx.shuttingDown) return this.sendError('shutting_down', undefined, f.cid);
+    try {
+      const now = ctx.now();
+      const to = f.to ?? [];
+      if (to.length > maxRecipients) return this.sendError('too_many_recipients', `A send may name at most ${maxRecipients} devices.`, f.cid);
+      const items: AppendItem[] = [];
+      const named = new Set<string>();
+      for (const t of to) {
+        if (named.has(t.d)) return this.sendError('bad_frame', `Device ${t.d} is named twice.`, f.cid);
+        named.add(t.d);
+        items.push({ device: t.d, body: t.b });
+      }
+      const records = await Promise.all(to.map((t) => ctx.directory.device(t.d)));
+      const missing = to.findIndex((_, i) => !records[i]);
+      if (missing >= 0) return this.sendError('unknown_device', `Device ${to[missing].d} is not registered on this relay.`, f.cid);
+
+      const users = [...new Set([...(f.check ?? []), ...(f.fanout?.users ?? [])])];
+      if (users.length > 0) {
+        const lists = await ctx.directory.deviceLists(users, now);
+        const unknown = users.find((u) => !lists.has(u));
+        if (unknown) return this.sendError('unknown_user', `User ${unknown} is not registered on this relay.`, f.cid);
+        const current = new Map<string, string[]>();
+        for (const u of users) current.set(u, (await ctx.directory.currentDevices(lists.get(u)!)).filter((d) => d !== this.device));
+        if (f.check) {
+          const stale: SignedDeviceList[] = [];
+          for (const u of new Set(f.check)) {
+            const want = current.get(u)!;
+            const got = to.filter((_, i) => records[i]!.userId === u && to[i].d !== this.device).map((t) => t.d);
+            if (got.length !== want.length || !want.every((d) => named.has(d))) stale.push(lists.get(u)!);
+          }
+          if (stale.length > 0) {
+            this.send({ t: 'error', code: 'stale_devices', message: ERROR_CODES.stale_devices, ref: f.cid, lists: stale });
+            return;
+          }
+        }
+        if (f.fanout) {
+          for (const u of new Set(f.fanout.users)) {
+            for (const d of current.get(u)!) {
+              if (named.has(d)) return this.sendError('bad_frame', `Device ${d} is named in both \`to\` and \`fanout\`.`, f.cid);
+              named.add(d);
+              items.push({ device: d, body: f.fanout.b });
+            }
+          }
+        }
+      }
+      if (items.length > maxRecipients) return this.sendError('too_many_recipients', `A send may reach at most ${maxRecipients} devices.`, f.cid);
+      if (items.length === 0) {
+        this.send({ t: 'sent', cid: f.cid, seqs: [], ts: now });
+        return;
+      }
+      // Not awaited: the next send of this socket may join the same group commit.
+      ctx.commits
+        .append({ sender: this.device!, cid: f.cid, items, now, expiresAt: now + ctx.config.ttlMs })
+        .then((r) => this.send({ t: 'sent', cid: f.cid, seqs: r.seqs.map((s) => ({ d: s.device, s: s.seq })), ts: r.ts, ...(r.duplicate ? { dup: true } : {}) }))
+        .catch((err) => this.internalError(err, f.cid));
+    } catch (err) {
+      this.internalError(err, f.cid);
+    }
+  }
+
+  private async handleAck(upTo: number): Promise<void> {
+    // Only this socket's own mailbox, and never beyond what it was actually sent.
+    const clamped = Math.min(upTo, this.cursor);
+    if (clamped <= this.acked) return;
+    this.acked = clamped;
+    try {
+      await this.ctx.store.ack(this.device!, clamped);
+    } catch (err) {
+      return this.internalError(err);
+    }
+    this.pump();
+  }
+
+  private sendError(code: ErrorCode, message: string = ERROR_CODES[code], ref?: string): void {
+    this.send({ t: 'error', code, message, ...(ref !== undefined ? { ref } : {}) });
+  }
+
+  private badFrame(code: ErrorCode, message: string, ref?: string): void {
+    this.sendError(code, message, ref);
+    if (++this.badFrames >= this.ctx.config.limits.maxBadFrames) {
+      this.ctx.log.info('ws.too_many_errors', { device: this.device, address: this.address });
+      this.close(CLOSE_CODES.tooManyErrors, 'too many invalid frames', 'Too many invalid frames in a row.', 'bad_frame');
+    }
+  }
+
+  private internalError(err: unknown, ref?: string): void {
+    this.ctx.log.error('ws.internal', { device: this.device, ...errorFields(err) });
+    this.sendError('internal', undefined, ref);
+  }
+
+  private cleanup(): void {
+    clearTimeout(this.authTimer);
+    clearTimeout(this.backpressureTimer);
+    this.pendingDuringAuth = [];
+    this.ctx.hub.detach(this);
+  }
+}
+
+/** UTF-8 length without encoding; exact, and fast for the ASCII JSON clients send. */
+function utf8Length(s: string): number {
+  let n = s.length;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) continue;
+    if (c < 0x800) n += 1;
+    else if (c >= 0xd800 && c <= 0xdbff) i++, (n += 2);
+    else n += 2;
+  }
+  return n;
+}
+
+/** The first schema issue as a sentence (paths and expectations only, never the value). */
+function describeIssue(error: z.ZodError): string {
+  const issue = error.issues[0];
+  if (!issue) return ERROR_CODES.bad_frame;
+  const path = issue.path.length > 0 ? issue.path.join('.') + ': ' : '';
+  return `${path}${issue.message}`.slice(0, 200);
+}
+
+/** The `cid` of a (possibly invalid) send frame, so the sender can match the error. */
+function refOf(json: unknown): string | undefined {
+  const cid = (json as { cid?: unknown } | null)?.cid;
+  return typeof cid === 'string' && /^[A-Za-z0-9_-]{8,64}$/.test(cid) ? cid : undefined;
+}

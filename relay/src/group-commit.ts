@@ -1,0 +1,83 @@
+// Group commit: sends arriving in the same event-loop turn (and while an append is in
+// flight) are written with ONE store.append call, i.e. one transaction and one fsync.
+// Each sender is answered only after that append resolved, so a `sent` frame always
+// means "durably committed". Afterwards every touched mailbox is announced once on the
+// bus, and the connections' delivery pumps read the new entries from the store.
+import type { Bus } from './bus.ts';
+import type { AppendRequest, AppendResult, MailboxStore } from './store/types.ts';
+
+interface Pending {
+  request: AppendRequest;
+  resolve: (r: AppendResult) => void;
+  reject: (e: unknown) => void;
+}
+
+const nextTurn: (fn: () => void) => void =
+  typeof (globalThis as { setImmediate?: unknown }).setImmediate === 'function'
+    ? (fn) => (globalThis as unknown as { setImmediate: (f: () => void) => void }).setImmediate(fn)
+    : (fn) => setTimeout(fn, 0);
+
+/** Most requests per append: bounds one transaction's length (and its latency). */
+const MAX_BATCH = 2_000;
+
+export class GroupCommit {
+  private queue: Pending[] = [];
+  private scheduled = false;
+  private inFlight: Promise<void> | null = null;
+
+  constructor(
+    private readonly store: MailboxStore,
+    private readonly bus: Bus,
+  ) {}
+
+  append(request: AppendRequest): Promise<AppendResult> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ request, resolve, reject });
+      this.schedule();
+    });
+  }
+
+  /** Resolves once everything queued so far is committed (used on shutdown). */
+  async flush(): Promise<void> {
+    while (this.queue.length > 0 || this.inFlight || this.scheduled) {
+      if (this.inFlight) await this.inFlight;
+      else if (this.queue.length > 0) await this.run();
+      else await new Promise<void>((r) => nextTurn(r));
+    }
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.inFlight) return;
+    this.scheduled = true;
+    nextTurn(() => {
+      this.scheduled = false;
+      if (!this.inFlight) void this.run();
+    });
+  }
+
+  private run(): Promise<void> {
+    const batch = this.queue.splice(0, MAX_BATCH);
+    if (batch.length === 0) return Promise.resolve();
+    this.inFlight = this.commit(batch).finally(() => {
+      this.inFlight = null;
+      if (this.queue.length > 0) this.schedule();
+    });
+    return this.inFlight;
+  }
+
+  private async commit(batch: Pending[]): Promise<void> {
+    let results: AppendResult[];
+    try {
+      results = await this.store.append(batch.map((p) => p.request));
+    } catch (err) {
+      for (const p of batch) p.reject(err);
+      return;
+    }
+    const touched = new Set<string>();
+    for (let i = 0; i < batch.length; i++) {
+      batch[i].resolve(results[i]);
+      if (!results[i].duplicate) for (const s of results[i].seqs) touched.add(s.device);
+    }
+    for (const device of touched) this.bus.publish({ type: 'mailbox', device });
+  }
+}

@@ -1,0 +1,178 @@
+// The hub knows which devices are connected to this relay and reacts to bus events:
+// it wakes a device's delivery pump when its mailbox grew, forwards ephemeral frames,
+// tracks presence (online = any device of the user connected; last seen = when the last
+// one left) and closes sockets that were replaced or whose device was removed.
+// Runtime-neutral: it only uses setInterval and the Connection abstraction.
+import { CLOSE_CODES, type PresenceVisibility } from '@parley/common/protocol';
+import type { BusEvent } from './bus.ts';
+import type { Connection } from './connection.ts';
+import type { RelayContext } from './context.ts';
+import { errorFields } from './log.ts';
+
+interface PresenceState {
+  online: boolean;
+  lastSeen: number | null;
+  visibility: PresenceVisibility;
+}
+
+const MAX_PRESENCE_CACHE = 100_000;
+
+export class Hub {
+  /** Every open socket, authenticated or not. */
+  readonly sockets = new Set<Connection>();
+  private readonly byDevice = new Map<string, Connection>();
+  private readonly byUser = new Map<string, Set<Connection>>();
+  /** Watched user → connections subscribed to its presence. */
+  private readonly watchers = new Map<string, Set<Connection>>();
+  private readonly presence = new Map<string, PresenceState>();
+  private readonly unsubscribe: () => void;
+  private readonly heartbeat: ReturnType<typeof setInterval>;
+
+  constructor(private readonly ctx: RelayContext) {
+    this.unsubscribe = ctx.bus.subscribe((e) => this.onEvent(e));
+    this.heartbeat = setInterval(() => this.beat(), ctx.config.heartbeatMs);
+  }
+
+  get connectedDevices(): number {
+    return this.byDevice.size;
+  }
+
+  connection(device: string): Connection | undefined {
+    return this.byDevice.get(device);
+  }
+
+  /** Called once a socket authenticated. Replaces any older socket of the same device. */
+  async attach(conn: Connection): Promise<void> {
+    const device = conn.device!;
+    const user = conn.user!;
+    const old = this.byDevice.get(device);
+    this.byDevice.set(device, conn);
+    if (old && old !== conn) old.close(CLOSE_CODES.replaced, 'replaced', 'A newer socket of this device logged in.');
+    this.ctx.bus.publish({ type: 'login', device, connection: conn.id });
+    let devices = this.byUser.get(user);
+    const cameOnline = !devices || devices.size === 0;
+    if (!devices) this.byUser.set(user, (devices = new Set()));
+    devices.add(conn);
+    const state = await this.presenceOf(user);
+    if (cameOnline) this.ctx.bus.publish({ type: 'presence', user, online: true, lastSeen: state.lastSeen, visibility: state.visibility });
+  }
+
+  /** Called when a socket closed, authenticated or not. */
+  detach(conn: Connection): void {
+    this.sockets.delete(conn);
+    this.unwatchAll(conn);
+    if (!conn.device || this.byDevice.get(conn.device) !== conn) return;
+    this.byDevice.delete(conn.device);
+    const user = conn.user!;
+    const devices = this.byUser.get(user);
+    devices?.delete(conn);
+    if (devices && devices.size === 0) {
+      this.byUser.delete(user);
+      const now = this.ctx.now();
+      const visibility = this.presence.get(user)?.visibility ?? 'everyone';
+      this.ctx.store.setLastSeen(user, now).catch((err) => this.ctx.log.error('presence.lastSeen_failed', errorFields(err)));
+      this.ctx.bus.publish({ type: 'presence', user, online: false, lastSeen: now, visibility });
+    }
+  }
+
+  /** Replaces the set of users a connection watches, then tells it their presence now. */
+  async watch(conn: Connection, users: readonly string[]): Promise<void> {
+    this.unwatchAll(conn);
+    const unique = [...new Set(users)];
+    for (const u of unique) {
+      let set = this.watchers.get(u);
+      if (!set) this.watchers.set(u, (set = new Set()));
+      set.add(conn);
+      conn.watching.add(u);
+    }
+    await Promise.all(unique.map((u) => this.presenceOf(u)));
+    for (const u of unique) if (conn.watching.has(u)) this.sendPresence(conn, u);
+  }
+
+  async setVisibility(user: string, visibility: PresenceVisibility): Promise<void> {
+    await this.ctx.store.setPresenceVisibility(user, visibility);
+    const state = await this.presenceOf(user);
+    this.ctx.bus.publish({ type: 'presence', user, online: state.online, lastSeen: state.lastSeen, visibility });
+  }
+
+  /** Closes every socket with 1001 and a `shutting_down` error frame. */
+  closeAll(): void {
+    clearInterval(this.heartbeat);
+    for (const conn of [...this.sockets]) conn.close(CLOSE_CODES.goingAway, 'shutting down', undefined, 'shutting_down');
+  }
+
+  close(): void {
+    clearInterval(this.heartbeat);
+    this.unsubscribe();
+  }
+
+  private async presenceOf(user: string): Promise<PresenceState> {
+    const hit = this.presence.get(user);
+    if (hit) return hit;
+    const [lastSeen, visibility] = await Promise.all([this.ctx.store.getLastSeen(user), this.ctx.store.getPresenceVisibility(user)]);
+    const state = { online: (this.byUser.get(user)?.size ?? 0) > 0, lastSeen, visibility };
+    if (this.presence.size >= MAX_PRESENCE_CACHE) this.presence.clear();
+    // A bus event may have filled the cache while we read the store; it is newer.
+    return this.presence.get(user) ?? (this.presence.set(user, state), state);
+  }
+
+  /** What `conn` may see of `user`: hidden when either side chose visibility 'nobody'. */
+  private sendPresence(conn: Connection, user: string): void {
+    const target = this.presence.get(user);
+    const own = this.presence.get(conn.user!)?.visibility ?? 'everyone';
+    const hidden = !target || target.visibility === 'nobody' || own === 'nobody';
+    conn.send({ t: 'presence', u: user, online: hidden ? false : target.online, lastSeen: hidden ? null : target.lastSeen });
+  }
+
+  private unwatchAll(conn: Connection): void {
+    for (const u of conn.watching) {
+      const set = this.watchers.get(u);
+      set?.delete(conn);
+      if (set && set.size === 0) this.watchers.delete(u);
+    }
+    conn.watching.clear();
+  }
+
+  private onEvent(e: BusEvent): void {
+    switch (e.type) {
+      case 'mailbox':
+        this.byDevice.get(e.device)?.pump();
+        break;
+      case 'eph':
+        this.byDevice.get(e.device)?.send({ t: 'eph', b: e.body });
+        break;
+      case 'prekeys.low':
+        this.byDevice.get(e.device)?.send({ t: 'prekeys.low', remaining: e.remaining });
+        break;
+      case 'login': {
+        const conn = this.byDevice.get(e.device);
+        if (conn && conn.id !== e.connection) conn.close(CLOSE_CODES.replaced, 'replaced', 'A newer socket of this device logged in.');
+        break;
+      }
+      case 'device.removed':
+        this.byDevice.get(e.device)?.close(CLOSE_CODES.deviceRemoved, 'device removed', 'This device was removed from its device list.', 'forbidden');
+        break;
+      case 'presence': {
+        const before = this.presence.get(e.user);
+        this.presence.set(e.user, { online: e.online, lastSeen: e.lastSeen, visibility: e.visibility });
+        for (const conn of this.watchers.get(e.user) ?? []) this.sendPresence(conn, e.user);
+        // Reciprocity: a user who hides now sees everyone hidden, and the reverse.
+        if (before && before.visibility !== e.visibility) {
+          for (const conn of this.byUser.get(e.user) ?? []) for (const u of conn.watching) this.sendPresence(conn, u);
+        }
+        break;
+      }
+      case 'deviceList':
+        break;
+    }
+  }
+
+  private beat(): void {
+    const now = this.ctx.now();
+    const silentLimit = 2 * this.ctx.config.heartbeatMs;
+    for (const conn of [...this.sockets]) {
+      if (now - conn.lastHeard > silentLimit) conn.close(CLOSE_CODES.heartbeatTimeout, 'heartbeat timeout');
+      else conn.send({ t: 'ping' });
+    }
+  }
+}

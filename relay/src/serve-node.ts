@@ -1,0 +1,65 @@
+// Serves a relay on Node: opens the embedded SQLite store under the data directory,
+// builds the app with createRelay, and wires @hono/node-server + @hono/node-ws. Used by
+// the CLI entry (./node.ts) and by the integration tests, so both run the same wiring.
+import { mkdir } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { type ServerType, serve } from '@hono/node-server';
+import { getConnInfo } from '@hono/node-server/conninfo';
+import { createNodeWebSocket } from '@hono/node-ws';
+import { HARD_LIMITS } from '@parley/common/protocol';
+import { Hono } from 'hono';
+import { type Relay, type RelayDeps, createRelay } from './app.ts';
+import type { RelayConfig } from './config.ts';
+import { openSqliteStore } from './store/sqlite.ts';
+
+export interface NodeRelay {
+  relay: Relay;
+  server: ServerType;
+  /** The bound port (useful with port 0). */
+  port: number;
+  /** http://host:port */
+  url: string;
+  /** Stops accepting connections, then shuts the relay down gracefully. */
+  close(): Promise<void>;
+}
+
+export async function serveNode(config: RelayConfig, extra: Partial<Pick<RelayDeps, 'bus' | 'log' | 'now' | 'store'>> = {}): Promise<NodeRelay> {
+  await mkdir(config.dataDir, { recursive: true });
+  const store =
+    extra.store ??
+    (await openSqliteStore({ path: join(config.dataDir, 'relay.db'), blobDir: join(config.dataDir, 'blobs'), synchronous: config.sqliteSynchronous }));
+
+  // createNodeWebSocket needs the app that handles upgrades before the relay exists; a
+  // shell app forwards everything (same env, which carries the Node request) to the relay's.
+  const shell = new Hono();
+  const nodeWs = createNodeWebSocket({ app: shell });
+  // Frames beyond the protocol's hard ceiling are cut off by `ws` itself (close 1009);
+  // the relay checks its configured (smaller) limit and answers too_large.
+  (nodeWs.wss.options as { maxPayload?: number }).maxPayload = HARD_LIMITS.maxFrameBytes;
+  const relay = await createRelay(config, {
+    ...extra,
+    store,
+    upgradeWebSocket: nodeWs.upgradeWebSocket,
+    clientAddress: (c) => getConnInfo(c).remote.address,
+  });
+  shell.all('*', (c) => relay.app.fetch(c.req.raw, c.env));
+
+  const server = await new Promise<ServerType>((resolve) => {
+    const s = serve({ fetch: shell.fetch, port: config.port, hostname: config.host }, () => resolve(s));
+  });
+  nodeWs.injectWebSocket(server);
+  const port = (server.address() as AddressInfo).port;
+
+  let closing: Promise<void> | null = null;
+  const close = () =>
+    (closing ??= (async () => {
+      // Stop accepting first; existing sockets are closed by relay.close() with 1001.
+      const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+      await relay.close();
+      for (const ws of nodeWs.wss.clients) ws.terminate(); // any that ignored the close handshake
+      (server as { closeAllConnections?: () => void }).closeAllConnections?.();
+      await stopped;
+    })());
+  return { relay, server, port, url: `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`, close };
+}
