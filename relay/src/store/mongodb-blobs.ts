@@ -51,7 +51,7 @@ export class MongoBlobs {
     db: Db,
     private readonly uploads: Collection<UploadDoc>,
   ) {
-    this.bucket = new GridFSBucket(db, { bucketName: BLOB_BUCKET });
+    this.bucket = new GridFSBucket(db, { bucketName: BLOB_BUCKET, writeConcern: db.writeConcern });
     this.files = db.collection<FileDoc>(`${BLOB_BUCKET}.files`);
     this.chunks = db.collection<ChunkDoc>(`${BLOB_BUCKET}.chunks`);
   }

@@ -39,13 +39,23 @@ describe('group commit of appends', () => {
     expect(r.maxOpen()).toBe(1);
   });
 
-  it('never merges past maxItems and never splits one caller’s batch', async () => {
+  it('never merges past maxWeight and never splits one caller’s batch', async () => {
     const r = recorder();
-    const group = new GroupCommit<number, number>(r.commit, { maxItems: 3 });
-    const calls = [group.submit([1]), group.submit([2, 3]), group.submit([4, 5]), group.submit([6, 7, 8, 9])];
+    const group = new GroupCommit<number, number>(r.commit, { maxWeight: 3 });
+    const calls = [group.submit([1]), group.submit([2, 3]), group.submit([4]), group.submit([5, 6, 7, 8]), group.submit([9])];
     for (let i = 0; i < 4; i++) await r.release();
     await Promise.all(calls);
-    expect(r.runs).toEqual([[1], [2, 3], [4, 5], [6, 7, 8, 9]]);
+    expect(r.runs).toEqual([[1], [2, 3, 4], [5, 6, 7, 8], [9]]);
+  });
+
+  it('weighs items with the given function, e.g. by payload size', async () => {
+    const r = recorder();
+    const group = new GroupCommit<number, number>(r.commit, { weigh: (n) => n * 100, maxWeight: 1000 });
+    const calls = [group.submit([1]), group.submit([2, 3]), group.submit([4]), group.submit([5]), group.submit([6])];
+    for (let i = 0; i < 4; i++) await r.release();
+    await Promise.all(calls);
+    // 2+3+4 = 900 fits; adding 5 would make 1400. 5 alone is 500; adding 6 would make 1100.
+    expect(r.runs).toEqual([[1], [2, 3, 4], [5], [6]]);
   });
 
   it('when a merged commit fails, commits each caller alone so one bad batch fails only its caller', async () => {

@@ -5,9 +5,11 @@
 // has at most one append transaction open; conflicts remain only between relays.
 // Runtime-neutral and free of MongoDB, so it is tested without a server.
 
-export interface GroupCommitOptions {
-  /** Items merged into one run at most (a caller's own batch is never split). */
-  maxItems: number;
+export interface GroupCommitOptions<Item> {
+  /** How much one item costs (default 1): merging stops before a run would exceed maxWeight. */
+  weigh?: (item: Item) => number;
+  /** Merged runs stay at or under this weight; one caller's batch is never split, even when heavier. */
+  maxWeight: number;
 }
 
 interface Waiting<Item, Result> {
@@ -23,7 +25,7 @@ export class GroupCommit<Item, Result> {
   /** `commit` gets the items of one or more callers and returns one result per item, in order. */
   constructor(
     private readonly commit: (items: Item[]) => Promise<Result[]>,
-    private readonly options: GroupCommitOptions = { maxItems: 1000 },
+    private readonly options: GroupCommitOptions<Item> = { maxWeight: 1000 },
   ) {}
 
   submit(items: Item[]): Promise<Result[]> {
@@ -50,11 +52,13 @@ export class GroupCommit<Item, Result> {
   }
 
   private takeGroup(): Waiting<Item, Result>[] {
+    const weigh = this.options.weigh ?? (() => 1);
+    const weight = (w: Waiting<Item, Result>) => w.items.reduce((sum, item) => sum + weigh(item), 0);
     const group = [this.queue.shift()!];
-    let size = group[0].items.length;
-    while (this.queue.length > 0 && size + this.queue[0].items.length <= this.options.maxItems) {
+    let total = weight(group[0]);
+    while (this.queue.length > 0 && total + weight(this.queue[0]) <= this.options.maxWeight) {
       const next = this.queue.shift()!;
-      size += next.items.length;
+      total += weight(next);
       group.push(next);
     }
     return group;

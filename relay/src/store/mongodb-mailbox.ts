@@ -24,12 +24,22 @@ import { type Collections, type EntryDoc, type SendDoc, isDuplicateKeyError } fr
 import { GroupCommit } from './mongodb-group-commit.ts';
 import { type StoredSend, assignSeqs, dedupKey, planAppend } from './mongodb-seq-plan.ts';
 
+/**
+ * Merged appends stop at about this many bytes of entries, so one transaction stays well
+ * inside what a replica set commits quickly (and far from the 60 s transaction lifetime).
+ */
+const MAX_GROUP_BYTES = 8 * 1024 * 1024;
+/** Roughly what an entry document costs beyond its body (ids, seq, dates, index keys). */
+const ITEM_OVERHEAD_BYTES = 96;
 /** Rounds of our own retry when a duplicate key slips past the driver's transaction retry. */
 const MAX_DUPLICATE_RETRIES = 5;
 
 export class MongoMailboxes {
   /** Concurrent append calls of this relay share one transaction (mongodb-group-commit.ts). */
-  private readonly appends = new GroupCommit<AppendRequest, AppendResult>((requests) => this.commitAppend(requests));
+  private readonly appends = new GroupCommit<AppendRequest, AppendResult>((requests) => this.commitAppend(requests), {
+    weigh: (r) => r.items.reduce((bytes, item) => bytes + item.body.length + ITEM_OVERHEAD_BYTES, 0),
+    maxWeight: MAX_GROUP_BYTES,
+  });
 
   constructor(
     private readonly client: MongoClient,

@@ -16,7 +16,7 @@ import { type MongoMailboxStore, MongoStoreConfigError, openMongoStore } from '.
 import { COLLECTIONS } from './mongodb-collections.ts';
 import { STALE_UPLOAD_MS } from './mongodb-blobs.ts';
 import { redactUrl } from './mongodb-options.ts';
-import { BlobTooLargeError } from './types.ts';
+import { type AppendRequest, type BlobMeta, BlobTooLargeError, type MailboxStore } from './types.ts';
 
 const url = process.env.PARLEY_TEST_MONGODB_URL?.trim() || undefined;
 const SKIPPED =
@@ -51,10 +51,38 @@ describe('MongoDB store without a server', () => {
   });
 });
 
+/**
+ * The conformance suite runs on a fixed clock (T0, in mid-2025) and its entries expire a
+ * day after it at most. A real server's TTL monitor compares expiresAt with the wall clock,
+ * so it would delete the suite's entries within a minute, in the middle of tests. This
+ * view moves every time the store is given forward by a fixed offset (and moves results
+ * back), so T0 lands an hour in the future: the store and server still do all the work,
+ * the TTL monitor just has nothing to delete during a test.
+ */
+function shiftedClock(store: MailboxStore, offset: number): MailboxStore {
+  const meta = (m: BlobMeta | null) => m && { ...m, createdAt: m.createdAt - offset, expiresAt: m.expiresAt - offset };
+  const fwd = (r: AppendRequest): AppendRequest => ({ ...r, now: r.now + offset, expiresAt: r.expiresAt + offset });
+  const shifted: Partial<MailboxStore> = {
+    append: async (requests) => (await store.append(requests.map(fwd))).map((r) => ({ ...r, ts: r.ts - offset })),
+    read: async (device, after, limit, now) =>
+      (await store.read(device, after, limit, now + offset)).map((e) => ({ ...e, ts: e.ts - offset, expiresAt: e.expiresAt - offset })),
+    putBlob: async (m, data, max) =>
+      meta(await store.putBlob({ ...m, createdAt: m.createdAt + offset, expiresAt: m.expiresAt + offset }, data, max))!,
+    getBlobMeta: async (id, now) => meta(await store.getBlobMeta(id, now + offset)),
+    readBlob: (id, start, end, now) => store.readBlob(id, start, end, now + offset),
+    sweep: (now) => store.sweep(now + offset),
+  };
+  return new Proxy(store, {
+    get: (target, prop, receiver) =>
+      prop in shifted ? shifted[prop as keyof MailboxStore] : (Reflect.get(target, prop, receiver) as unknown),
+  });
+}
+
 describe.skipIf(!url)(url ? `MongoDB store on ${redactUrl(url)}` : SKIPPED, () => {
   runMailboxStoreTests('mongodb', async () => {
     const { store, cleanup } = await openFresh();
-    return { store, cleanup };
+    const offset = Date.now() - T0 + 60 * 60 * 1000;
+    return { store: shiftedClock(store, offset), cleanup };
   });
 
   describe('MongoDB specifics', () => {
@@ -76,9 +104,10 @@ describe.skipIf(!url)(url ? `MongoDB store on ${redactUrl(url)}` : SKIPPED, () =
           expect(ttl?.key).toEqual({ expiresAt: 1 });
           expect(ttl?.expireAfterSeconds).toBe(0);
         }
-        // TTL only acts on BSON dates: the stored field must be one.
+        // TTL only acts on BSON dates: the stored field must be one. (Real time here, so
+        // the TTL monitor cannot remove the entry before it is looked at.)
         const d = deviceId();
-        await store.append([send(deviceId(), [d])]);
+        await store.append([send(deviceId(), [d], { now: Date.now() })]);
         const raw = await store.db.collection(COLLECTIONS.entries).findOne({ device: d });
         expect(raw?.expiresAt).toBeInstanceOf(Date);
       }));
@@ -98,10 +127,10 @@ describe.skipIf(!url)(url ? `MongoDB store on ${redactUrl(url)}` : SKIPPED, () =
         // No TTL on GridFS files: it would orphan chunks.
         expect((await indexes(store, 'blobs.files')).expires?.expireAfterSeconds).toBeUndefined();
         // A second entry under a taken (device, seq) is refused by the server itself.
-        const d = deviceId();
-        await store.append([send(deviceId(), [d])]);
+        const [d, now] = [deviceId(), Date.now()];
+        await store.append([send(deviceId(), [d], { now })]);
         await expect(
-          store.db.collection(COLLECTIONS.entries).insertOne({ device: d, seq: 1, body: 'x', ts: T0, expiresAt: new Date(T0) }),
+          store.db.collection(COLLECTIONS.entries).insertOne({ device: d, seq: 1, body: 'x', ts: now, expiresAt: new Date(now + 60_000) }),
         ).rejects.toMatchObject({ code: 11000 });
       }));
 
@@ -126,17 +155,19 @@ describe.skipIf(!url)(url ? `MongoDB store on ${redactUrl(url)}` : SKIPPED, () =
       const first = await openFresh();
       const second = await openFresh(undefined, first.dbName); // creates the same indexes again
       try {
-        const d = deviceId();
+        const [d, now] = [deviceId(), Date.now()];
         const stores = [first.store, second.store];
         const results = await Promise.all(
-          Array.from({ length: 60 }, (_, i) => stores[i % 2].append([send(deviceId(), [d]), send(deviceId(), [d, deviceId()])])),
+          Array.from({ length: 60 }, (_, i) =>
+            stores[i % 2].append([send(deviceId(), [d], { now }), send(deviceId(), [d, deviceId()], { now })]),
+          ),
         );
         const seqs = results.flatMap((rs) => rs.flatMap((r) => r.seqs.filter((s) => s.device === d).map((s) => s.seq)));
         expect(seqs.sort((a, b) => a - b)).toEqual(Array.from({ length: 120 }, (_, i) => i + 1));
         expect(await first.store.lastSeq(d)).toBe(120);
-        expect((await second.store.read(d, 0, 1000, T0)).map((e) => e.seq)).toEqual(seqs);
+        expect((await second.store.read(d, 0, 1000, now)).map((e) => e.seq)).toEqual(seqs);
         // The same send retried through both relays at once is stored once.
-        const retry = send(deviceId(), [d]);
+        const retry = send(deviceId(), [d], { now });
         const answers = (await Promise.all([first.store.append([retry]), second.store.append([{ ...retry }])])).map(([r]) => r);
         expect(answers.filter((r) => !r.duplicate)).toHaveLength(1);
         expect(answers[0].seqs).toEqual(answers[1].seqs);
