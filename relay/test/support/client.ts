@@ -28,6 +28,7 @@ export class TestDevice {
   readonly id = deviceIdFromSigningKey(this.signKeys.publicKey);
   readonly signingKey = b64(this.signKeys.publicKey);
   private nextPrekeyId = 1;
+  private lastTs = 0;
 
   constructor(readonly account: TestAccount) {}
 
@@ -37,6 +38,16 @@ export class TestDevice {
 
   sign(message: Uint8Array): string {
     return b64(sodium().crypto_sign_detached(message, this.signKeys.privateKey));
+  }
+
+  /**
+   * A request timestamp, strictly increasing per device: identical requests signed in the
+   * same millisecond would have identical (deterministic Ed25519) signatures, and the relay
+   * accepts each signature once.
+   */
+  requestTs(): number {
+    this.lastTs = Math.max(Date.now(), this.lastTs + 1);
+    return this.lastTs;
   }
 
   signedPrekey(id = 1) {
@@ -102,7 +113,7 @@ export interface HttpResult {
   sentHeaders: Record<string, string>;
 }
 
-export function signHeaders(host: string, device: TestDevice, method: string, pathAndQuery: string, bodyHash: string, ts = Date.now()): Record<string, string> {
+export function signHeaders(host: string, device: TestDevice, method: string, pathAndQuery: string, bodyHash: string, ts = device.requestTs()): Record<string, string> {
   return {
     [HTTP_AUTH_HEADERS.device]: device.id,
     [HTTP_AUTH_HEADERS.ts]: String(ts),
