@@ -84,7 +84,7 @@ class MongoStore implements MongoMailboxStore {
     // this version or newer exists, the filter misses and the upsert's insert collides on
     // _id (the user id). A collision can also mean a concurrent first put won the insert,
     // so re-check before answering.
-    for (;;) {
+    for (let round = 1; ; round++) {
       try {
         await this.c.deviceLists.updateOne(
           { _id: list.userId, version: { $lt: list.version } },
@@ -93,7 +93,7 @@ class MongoStore implements MongoMailboxStore {
         );
         return true;
       } catch (err) {
-        if (!isDuplicateKeyError(err)) throw err;
+        if (!isDuplicateKeyError(err) || round >= 10) throw err;
         const current = await this.c.deviceLists.findOne({ _id: list.userId }, { projection: { version: 1 } });
         if (current && current.version >= list.version) return false;
       }
