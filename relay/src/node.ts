@@ -3,7 +3,7 @@
 // docs/protocol.md, "Configuration"). SIGINT/SIGTERM shut down gracefully.
 import { ConfigError, loadConfig } from './config.ts';
 import { createLogger } from './log.ts';
-import { serveNode } from './serve-node.ts';
+import { serveNode } from './node-server.ts';
 
 async function main(): Promise<void> {
   let config;

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type ConfigOverrides, resolveConfig } from '../../src/config.ts';
 import { createLogger } from '../../src/log.ts';
-import { type NodeRelay, serveNode } from '../../src/serve-node.ts';
+import { type NodeRelay, serveNode } from '../../src/node-server.ts';
 
 export interface TestRelay extends NodeRelay {
   /** host:port, as clients dial it (and sign it). */
