@@ -1,0 +1,311 @@
+// The relay benchmark: `npm run bench:relay [-- --only w1,w2 --quick --profile]`.
+//
+// For each workload it starts a fresh relay process (src/node.ts, temp data dir, free
+// loopback port), seeds its store with bench devices, forks load generator processes
+// (./load-generator.ts) and reads relay and generator CPU (utime+stime) and relay RSS
+// from /proc at the generators' marks. Prints a table and writes the relay section of
+// BENCHMARKS.md (unless --no-write). Every process it starts is killed by PID and the
+// temp directory removed, also on failure or timeout.
+import { type ChildProcess, fork } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { sodiumReady } from '@parley/common/sodium';
+import { cpuModel, cpuSeconds, loadAverage, rssBytes } from './proc-stats.ts';
+import type { GeneratorCommand, GeneratorMessage, W1Result, W2Result, W3Result } from './protocol.ts';
+import { RELAY_DIR, type RelayProcess, seedDevices, startRelay } from './relay-process.ts';
+import { type BenchRecord, rerenderSection, writeBenchmarksSection } from './report.ts';
+
+const WORKLOADS = ['w1', 'w1-paced', 'w2', 'w3'] as const;
+type Workload = (typeof WORKLOADS)[number];
+
+interface Options {
+  only: Workload[];
+  quick: boolean;
+  profile: boolean;
+  write: boolean;
+  synchronous: 'FULL' | 'NORMAL';
+  /** Extra node.ts flags for the relay, e.g. --relay-flag=--delivery-batch=100. */
+  relayFlags: string[];
+  /** Only re-render BENCHMARKS.md from relay-bench.json and the notes. */
+  renderOnly: boolean;
+}
+
+function parseArgs(argv: string[]): Options {
+  const o: Options = { only: [...WORKLOADS], quick: false, profile: false, write: true, synchronous: 'FULL', relayFlags: [], renderOnly: false };
+  for (let i = 0; i < argv.length; i++) {
+    const [flag, inline] = argv[i].split(/=(.*)/s, 2) as [string, string | undefined];
+    const value = () => inline ?? argv[++i];
+    if (flag === '--only') {
+      o.only = value().split(',').map((w) => w.trim()) as Workload[];
+      for (const w of o.only) if (!WORKLOADS.includes(w)) throw new Error(`unknown workload ${w}; choose from ${WORKLOADS.join(', ')}`);
+    } else if (flag === '--quick') o.quick = true;
+    else if (flag === '--profile') o.profile = true;
+    else if (flag === '--no-write') o.write = false;
+    else if (flag === '--render') o.renderOnly = true;
+    else if (flag === '--sync') o.synchronous = value().toUpperCase() === 'NORMAL' ? 'NORMAL' : 'FULL';
+    else if (flag === '--relay-flag') o.relayFlags.push(...value().split(/=(.*)/s, 2).filter((x) => x !== ''));
+    else throw new Error(`unknown option ${flag}\nUsage: relay-bench [--only ${WORKLOADS.join(',')}] [--quick] [--profile] [--no-write] [--sync FULL|NORMAL] [--relay-flag --name=value]`);
+  }
+  return o;
+}
+
+/**
+ * The relay's settings for every workload. All load comes from 127.0.0.1, so the
+ * per-address limit (50/s, burst 200 by default) would refuse most logins: it is off.
+ * The per-device frame limit (500/s) is raised well above what one bench device sends.
+ */
+function relaySettings(o: Options): string[] {
+  return [
+    '--sqlite-synchronous', o.synchronous,
+    '--address-requests-per-second', '0',
+    '--device-frames-per-second', '100000',
+    '--device-frame-burst', '100000',
+    ...o.relayFlags,
+  ];
+}
+
+// ---------------------------------------------------------------- process bookkeeping
+
+const children = new Set<ChildProcess>();
+const relays = new Set<RelayProcess>();
+const tempDirs = new Set<string>();
+
+async function cleanup(): Promise<void> {
+  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  await Promise.all([...relays].map((r) => r.stop().catch(() => {})));
+  await Promise.all([...tempDirs].map((d) => rm(d, { recursive: true, force: true })));
+}
+
+interface Sample {
+  t: number;
+  relayCpu: number;
+  relayRss: number;
+  generatorCpu: number;
+}
+
+/**
+ * Runs one workload: every generator gets its command; marks are a barrier across
+ * generators, at which the relay and generators are sampled. `holdMs` delays the
+ * release of a mark (e.g. to let connections sit idle before the next reading).
+ */
+async function drive<R>(relay: RelayProcess, commands: GeneratorCommand[], holdMs: Record<string, number> = {}): Promise<{ results: R[]; samples: Map<string, Sample> }> {
+  const gens = commands.map(() => {
+    const c = fork(join(RELAY_DIR, 'bench/load-generator.ts'), [], { cwd: RELAY_DIR, execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    children.add(c);
+    return c;
+  });
+  const samples = new Map<string, Sample>();
+  const arrived = new Map<string, number>();
+  const results: R[] = new Array(gens.length);
+  let remaining = gens.length;
+  const sample = (): Sample => ({
+    t: performance.now(),
+    relayCpu: cpuSeconds(relay.pid),
+    relayRss: rssBytes(relay.pid),
+    generatorCpu: gens.reduce((a, g) => a + cpuSeconds(g.pid!), 0),
+  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      gens.forEach((g, i) => {
+        g.on('message', (m: GeneratorMessage) => {
+          if (m.evt === 'mark') {
+            const n = (arrived.get(m.name) ?? 0) + 1;
+            arrived.set(m.name, n);
+            if (n < gens.length) return;
+            samples.set(m.name, sample());
+            setTimeout(() => gens.forEach((x) => x.send({ cmd: 'continue' } satisfies GeneratorCommand)), holdMs[m.name] ?? 0);
+          } else if (m.evt === 'result') {
+            results[i] = m.result as R;
+            if (--remaining === 0) resolve();
+          } else reject(new Error(`load generator failed: ${m.error}`));
+        });
+        g.once('exit', (code) => {
+          if (results[i] === undefined) reject(new Error(`load generator exited (${code}) before reporting`));
+        });
+        g.send(commands[i]);
+      });
+    });
+  } finally {
+    for (const g of gens) {
+      g.kill('SIGKILL');
+      children.delete(g);
+    }
+  }
+  return { results, samples };
+}
+
+const delta = (s: Map<string, Sample>, from: string, to: string) => {
+  const a = s.get(from)!;
+  const b = s.get(to)!;
+  return { seconds: (b.t - a.t) / 1000, relayCpu: b.relayCpu - a.relayCpu, generatorCpu: b.generatorCpu - a.generatorCpu, rss: b.relayRss - a.relayRss, rssAfter: b.relayRss };
+};
+
+async function withRelay<T>(o: Options, devices: number, fn: (relay: RelayProcess, run: string) => Promise<T>, profileName?: string): Promise<T> {
+  const dir = await mkdtemp(join(tmpdir(), 'parley-relay-bench-'));
+  tempDirs.add(dir);
+  const run = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+  const t0 = performance.now();
+  await seedDevices(join(dir, 'data'), run, devices);
+  process.stdout.write(`  seeded ${devices} devices in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
+  const nodeFlags = o.profile && profileName ? ['--cpu-prof', `--cpu-prof-dir=${join(RELAY_DIR, 'bench', 'profiles')}`, `--cpu-prof-name=${profileName}.cpuprofile`] : [];
+  const relay = await startRelay(join(dir, 'data'), relaySettings(o), nodeFlags);
+  relays.add(relay);
+  try {
+    return await fn(relay, run);
+  } finally {
+    await relay.stop();
+    relays.delete(relay);
+    if (relay.problems.length > 0) {
+      process.stdout.write(`  relay logged ${relay.problems.length} warnings/errors, first: ${relay.problems[0].slice(0, 300)}\n`);
+    }
+    await rm(dir, { recursive: true, force: true });
+    tempDirs.delete(dir);
+  }
+}
+
+// ---------------------------------------------------------------- workloads
+
+async function runW1(o: Options, paced: boolean): Promise<BenchRecord> {
+  const pairs = o.quick ? 50 : 200;
+  const rate = paced ? (o.quick ? 500 : 2000) : 0;
+  return withRelay(o, pairs * 2, async (relay, run) => {
+    const { results, samples } = await drive<W1Result>(relay, [
+      { cmd: 'w1', params: { url: relay.wsUrl, run, pairs, payloadBytes: 100, inFlight: 10, rate, warmupMs: o.quick ? 500 : 3000, durationMs: o.quick ? 2000 : 10_000 } },
+    ]);
+    const r = results[0];
+    const d = delta(samples, 'start', 'end');
+    const ok = r.outOfOrder === 0 && r.deliveredTotal === r.sentTotal && r.committedTotal === r.sentTotal && Object.keys(r.errors).length === 0;
+    return {
+      workload: paced ? 'w1-paced' : 'w1',
+      title: paced ? `W1 paced at ${rate} msg/s (${pairs} pairs)` : `W1 ${pairs} pairs, 10 in flight`,
+      figures: {
+        'delivered msg/s': r.msgPerSecond,
+        'p50 latency ms': r.p50Us / 1000,
+        'p99 latency ms': r.p99Us / 1000,
+        'p99.9 latency ms': r.p999Us / 1000,
+        'relay CPU-s per 100k msgs': (d.relayCpu / r.delivered) * 1e5,
+        'relay CPU utilisation': d.relayCpu / d.seconds,
+        'generator CPU-s per 100k msgs': (d.generatorCpu / r.delivered) * 1e5,
+        'relay RSS MiB': d.rssAfter / 2 ** 20,
+      },
+      checks: {
+        'every send committed (sent frame) and delivered once, in order': ok,
+        ...(r.skipped ? { 'open-loop schedule kept up': false } : {}),
+      },
+      raw: { ...r, relayCpuSeconds: d.relayCpu, generatorCpuSeconds: d.generatorCpu },
+    };
+  }, paced ? 'w1-paced' : 'w1');
+}
+
+async function runW2(o: Options): Promise<BenchRecord> {
+  const messages = o.quick ? 1000 : 10_000;
+  const senders = 10;
+  return withRelay(o, senders + 1, async (relay, run) => {
+    const { results, samples } = await drive<W2Result>(relay, [
+      { cmd: 'w2', params: { url: relay.wsUrl, run, messages, senders, window: 500, payloadBytes: 100 } },
+    ]);
+    const r = results[0];
+    const ingest = delta(samples, 'ingest-start', 'ingest-end');
+    const catchup = delta(samples, 'catchup-start', 'catchup-end');
+    return {
+      workload: 'w2',
+      title: `W2 ${messages} messages to an offline device (${senders} senders, 500 in flight each)`,
+      figures: {
+        'ingest msg/s': r.ingestMsgPerSecond,
+        'ingest relay CPU-s per 100k msgs': (ingest.relayCpu / messages) * 1e5,
+        'catch-up ms (open → all received)': r.catchupMs,
+        'of which login ms': r.loginMs,
+        'catch-up relay CPU-s': catchup.relayCpu,
+      },
+      checks: { 'all entries received once, in order': r.received === messages && r.outOfOrder === 0 && Object.keys(r.errors).length === 0 },
+      raw: { ...r, ingestRelayCpu: ingest.relayCpu, catchupRelayCpu: catchup.relayCpu },
+    };
+  }, 'w2');
+}
+
+async function runW3(o: Options): Promise<BenchRecord> {
+  const total = o.quick ? 1000 : 10_000;
+  const generators = 2; // one process may hold ~20,000 open files; two also share the login signing
+  const per = Math.ceil(total / generators);
+  return withRelay(o, total, async (relay, run) => {
+    const commands: GeneratorCommand[] = Array.from({ length: generators }, (_, g) => ({
+      cmd: 'w3',
+      params: { url: relay.wsUrl, run, from: g * per, count: Math.min(per, total - g * per), concurrency: 64 },
+    }));
+    const { results, samples } = await drive<W3Result>(relay, commands, { 'logins-start': 1000, 'logins-end': 3000 });
+    const logins = delta(samples, 'logins-start', 'logins-end');
+    const memory = delta(samples, 'logins-start', 'idle-end');
+    const open = results.reduce((a, r) => a + r.open, 0);
+    return {
+      workload: 'w3',
+      title: `W3 ${total} idle authenticated connections (${generators} generator processes)`,
+      figures: {
+        'logins/s': total / logins.seconds,
+        'relay CPU-ms per login': (logins.relayCpu / total) * 1000,
+        'generator CPU-ms per login': (logins.generatorCpu / total) * 1000,
+        'relay KiB per connection': memory.rss / total / 1024,
+        'relay RSS MiB (all connected)': memory.rssAfter / 2 ** 20,
+      },
+      checks: { 'all connections open and authenticated': open === total },
+      raw: { results, loginSeconds: logins.seconds, relayCpu: logins.relayCpu, rssDelta: memory.rss },
+    };
+  }, 'w3');
+}
+
+// ---------------------------------------------------------------- main
+
+function fmt(x: number): string {
+  if (!Number.isFinite(x)) return String(x);
+  if (Math.abs(x) >= 1000) return Math.round(x).toLocaleString('en-US');
+  if (Math.abs(x) >= 10) return x.toFixed(1);
+  return x.toFixed(3);
+}
+
+async function main(): Promise<void> {
+  const o = parseArgs(process.argv.slice(2));
+  if (o.renderOnly) return rerenderSection();
+  await sodiumReady();
+  const watchdog = setTimeout(() => {
+    console.error(`relay bench: time limit reached; stopping`);
+    void cleanup().finally(() => process.exit(3));
+  }, o.quick ? 180_000 : 900_000);
+  watchdog.unref();
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => void cleanup().finally(() => process.exit(130)));
+
+  const loadBefore = loadAverage();
+  console.log(`relay bench${o.quick ? ' (quick)' : ''}: ${cpuModel()}, ${cpus().length} cores, Node ${process.version}, load ${loadBefore}, sqlite synchronous=${o.synchronous}`);
+  const records: BenchRecord[] = [];
+  for (const w of o.only) {
+    console.log(`${w}:`);
+    const rec = w === 'w1' ? await runW1(o, false) : w === 'w1-paced' ? await runW1(o, true) : w === 'w2' ? await runW2(o) : await runW3(o);
+    records.push(rec);
+    console.log(`  ${rec.title}`);
+    for (const [k, v] of Object.entries(rec.figures)) console.log(`    ${k.padEnd(38)} ${fmt(v)}`);
+    for (const [k, v] of Object.entries(rec.checks)) console.log(`    ${v ? 'ok  ' : 'FAIL'} ${k}`);
+  }
+  const loadAfter = loadAverage();
+  const meta = {
+    date: new Date().toISOString(),
+    cpu: cpuModel(),
+    cores: cpus().length,
+    node: process.version,
+    synchronous: o.synchronous,
+    quick: o.quick,
+    loadBefore,
+    loadAfter,
+    relaySettings: relaySettings(o).join(' '),
+  };
+  // Quick runs are smoke tests: their figures never replace a full run's.
+  if (o.quick) await writeFile(join(tmpdir(), 'parley-relay-bench.quick.json'), JSON.stringify({ meta, records }, null, 2) + '\n');
+  else if (o.write) await writeBenchmarksSection(meta, records);
+  clearTimeout(watchdog);
+  await cleanup();
+  if (records.some((r) => Object.values(r.checks).some((v) => !v))) process.exitCode = 1;
+}
+
+main().catch(async (err) => {
+  console.error(err instanceof Error ? err.stack : err);
+  await cleanup();
+  process.exit(1);
+});
