@@ -29,7 +29,7 @@ export class MigrationError extends Error {
   constructor(
     readonly version: number,
     readonly migrationName: string,
-    readonly cause: unknown,
+    override readonly cause: unknown,
   ) {
     super(`Database migration ${version} (${migrationName}) failed and nothing was changed: ${String((cause as Error)?.message ?? cause)}`);
     this.name = 'MigrationError';
