@@ -55,6 +55,9 @@ export class Connection {
   // Delivery: `cursor` is the highest seq sent on this socket, `acked` the highest acknowledged.
   private cursor = 0;
   private acked = 0;
+  /** Highest seq whose deletion the store confirmed, and whether a deletion is running. */
+  private deletedUpTo = 0;
+  private acking = false;
   private pumping = false;
   private pumpAgain = false;
   private backpressureTimer: ReturnType<typeof setTimeout> | undefined;
@@ -162,7 +165,7 @@ export class Connection {
         this.sendChain = this.sendChain.then(() => this.handleSend(frame));
         return;
       case 'ack':
-        return void this.handleAck(frame.upTo);
+        return this.handleAck(frame.upTo);
       case 'eph':
         for (const { d, b } of frame.to) this.ctx.bus.publish({ type: 'eph', device: d, body: b });
         return;
@@ -250,6 +253,7 @@ export class Connection {
       // a too-high `after` would silently skip entries yet to be written.
       this.cursor = Math.min(frame.after ?? 0, lastSeq);
       this.acked = this.cursor;
+      this.deletedUpTo = 0;
       this.state = 'ready';
       await this.ctx.hub.attach(this);
       if (this.isClosed()) return;
@@ -330,17 +334,32 @@ export class Connection {
     }
   }
 
-  private async handleAck(upTo: number): Promise<void> {
+  private handleAck(upTo: number): void {
     // Only this socket's own mailbox, and never beyond what it was actually sent.
     const clamped = Math.min(upTo, this.cursor);
     if (clamped <= this.acked) return;
     this.acked = clamped;
+    this.pump(); // the window moved; deletion can follow
+    if (!this.acking) void this.deleteAcked();
+  }
+
+  /**
+   * Deletes acknowledged entries, one store call at a time per device: acks that arrive
+   * meanwhile are coalesced into the next call (each call is a transaction).
+   */
+  private async deleteAcked(): Promise<void> {
+    this.acking = true;
     try {
-      await this.ctx.store.ack(this.device!, clamped);
+      while (this.deletedUpTo < this.acked) {
+        const upTo = this.acked;
+        await this.ctx.store.ack(this.device!, upTo);
+        this.deletedUpTo = upTo;
+      }
     } catch (err) {
-      return this.internalError(err);
+      this.internalError(err);
+    } finally {
+      this.acking = false;
     }
-    this.pump();
   }
 
   private sendError(code: ErrorCode, message: string = ERROR_CODES[code], ref?: string): void {
