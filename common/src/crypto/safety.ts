@@ -1,6 +1,6 @@
 // Safety numbers: 60 digits that two users compare to verify each other's account keys.
 // The algorithm is libsignal's NumericFingerprintGenerator (displayable part), unchanged:
-//   h = SHA-512(0x0000 || key || stable id); repeat 5200 times: h = SHA-512(h || key)
+//   h = 0x0000 || key || stable id; repeat 5200 times: h = SHA-512(h || key)
 //   30 digits = six 5-digit groups, each (big-endian 40-bit integer of h[5i..5i+5]) mod 100000
 //   safety number = the two 30-digit halves, smaller first (so both sides see the same)
 // Parley feeds it the raw 32-byte Ed25519 account key and the user id (UTF-8) as the stable
@@ -15,10 +15,10 @@ export const FINGERPRINT_ITERATIONS = 5200;
 
 export function fingerprintHalf(key: Uint8Array, stableId: Uint8Array, iterations = FINGERPRINT_ITERATIONS): string {
   const s = sodium();
-  let h = s.crypto_hash_sha512(concatBytes(Uint8Array.of(0, 0), key, stableId));
+  let h = s.crypto_hash_sha512(concatBytes(Uint8Array.of(0, 0), key, stableId, key));
   const buf = new Uint8Array(64 + key.length);
   buf.set(key, 64);
-  for (let i = 0; i < iterations; i++) {
+  for (let i = 1; i < iterations; i++) {
     buf.set(h, 0);
     h = s.crypto_hash_sha512(buf);
   }
