@@ -9,7 +9,7 @@
 // BLAKE2b rather than SHA-256: both are in libsodium, and BLAKE2b runs ~3x faster in its
 // WebAssembly build, which keeps encrypt+hash above 150 MiB/s (SHA-256 alone runs ~255 MiB/s).
 import { sodium } from '../sodium.ts';
-import { b64, unb64, equalBytes, randomBytes } from './bytes.ts';
+import { b64, unb64, equalBytes, randomBytes, record } from './bytes.ts';
 import { CryptoError } from './errors.ts';
 
 export const ATTACHMENT_CHUNK = 64 * 1024;
@@ -54,8 +54,9 @@ export function encryptAttachment(data: Uint8Array): AttachmentKeys & { cipherte
 /** Checks the hash, then decrypts; any alteration, truncation, reordering or wrong key throws. */
 export function decryptAttachment(ciphertext: Uint8Array, keys: Pick<AttachmentKeys, 'key' | 'digest'>): Uint8Array {
   if (!(ciphertext instanceof Uint8Array)) throw new CryptoError('malformed', 'expected bytes');
-  const key = unb64(keys.key, 32, 'bad_key');
-  const digest = unb64(keys.digest, 32, 'malformed');
+  const k = record(keys, 'attachment keys');
+  const key = unb64(k.key, 32, 'bad_key');
+  const digest = unb64(k.digest, 32, 'malformed');
   if (!equalBytes(attachmentDigest(ciphertext), digest)) throw new CryptoError('bad_hash');
   const s = sodium();
   if (ciphertext.length < HEADER + ABYTES) throw new CryptoError('truncated');

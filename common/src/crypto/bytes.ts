@@ -40,6 +40,12 @@ export function unb64(s: unknown, length?: number, code: 'malformed' | 'bad_key'
   return out;
 }
 
+/** Narrows an untrusted argument to a plain object, or throws CryptoError('malformed'). */
+export function record(x: unknown, what: string): Record<string, unknown> {
+  if (typeof x !== 'object' || x === null || Array.isArray(x)) throw new CryptoError('malformed', `${what} must be an object`);
+  return x as Record<string, unknown>;
+}
+
 export const sha256 = (data: Uint8Array): Uint8Array => sodium().crypto_hash_sha256(data);
 
 /** Appends fixed-layout fields; the result is one contiguous Uint8Array. */

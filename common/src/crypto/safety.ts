@@ -8,7 +8,7 @@
 // the numbers differ while the algorithm is checked against libsignal's published vector.
 import { utf8 } from '../encoding.ts';
 import { sodium } from '../sodium.ts';
-import { concatBytes, unb64 } from './bytes.ts';
+import { concatBytes, record, unb64 } from './bytes.ts';
 import { CryptoError } from './errors.ts';
 
 export const FINGERPRINT_ITERATIONS = 5200;
@@ -36,7 +36,11 @@ export interface AccountIdentity {
   accountKey: string;
 }
 
-const half = (a: AccountIdentity): string => fingerprintHalf(unb64(a.accountKey, 32, 'bad_key'), utf8(a.userId));
+function half(input: AccountIdentity): string {
+  const a = record(input, 'account identity');
+  if (typeof a.userId !== 'string') throw new CryptoError('malformed', 'user id must be a string');
+  return fingerprintHalf(unb64(a.accountKey, 32, 'bad_key'), utf8(a.userId));
+}
 
 /** The 60-digit safety number of two accounts; the same whichever side computes it. */
 export function safetyNumber(local: AccountIdentity, remote: AccountIdentity): string {
@@ -65,7 +69,9 @@ export function checkIdentity(
   pin: IdentityPin | undefined,
   presented: AccountIdentity,
 ): { status: 'new' | 'unchanged' | 'changed'; pin: IdentityPin } {
-  unb64(presented.accountKey, 32, 'bad_key');
+  const p = record(presented, 'account identity');
+  unb64(p.accountKey, 32, 'bad_key');
+  if (typeof p.userId !== 'string') throw new CryptoError('malformed', 'user id must be a string');
   if (!pin) return { status: 'new', pin: { v: 1, userId: presented.userId, accountKey: presented.accountKey, verified: false } };
   if (pin.userId !== presented.userId) throw new CryptoError('wrong_user', 'the pin is for another user');
   if (pin.accountKey === presented.accountKey) return { status: 'unchanged', pin };

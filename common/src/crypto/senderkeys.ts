@@ -8,7 +8,7 @@
 // and cannot derive earlier message keys (HMAC is one-way).
 //
 //   chain step     ck' = HMAC(ck, 0x02), mk = HMAC(ck, 0x01)
-//   message keys   HKDF(salt = 0, IKM = mk, info = "parley/v1/sender-key/message", 56) -> key || nonce
+//   message keys   HKDF-Expand(PRK = mk, info = "parley/v1/sender-key/message", 56) -> key || nonce
 //   message        0x01 || distribution id (16) || epoch (u32) || n (u32) || ciphertext || Ed25519 sig (64)
 //   AD             "parley/v1/group-ad" || u16 len || group id || header (first 25 bytes)
 //   signature over "parley/v1/sender-key-message" || u16 len || group id || everything before the signature
