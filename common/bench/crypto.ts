@@ -209,6 +209,9 @@ const header = [
   'Notes: a group message is one sender-key ciphertext (signed) that the relay fans out; the figure covers',
   'encrypting, signing, encoding and building the 299-entry `to` list. Rotation re-keys the sender and sends the',
   'new key to every remaining device over its pairwise session inside a sealed envelope (two X25519 per envelope).',
+  'Optimisations made while measuring (same machine, shared): ratchet/sender-key message keys by HKDF-Expand only',
+  '(1:1 same-direction 19,543 -> 24,524 msg/s, quick runs); attachment hash computed per chunk during encryption and in',
+  '1 MiB slices when checking, instead of one 64 MiB call (64 MiB encrypt 134 -> ~245 MiB/s, decrypt 166 -> ~235 MiB/s).',
 ].join('\n');
 const file = resolve(dirname(fileURLToPath(import.meta.url)), '../../BENCHMARKS.md');
 const section = `<!-- crypto:start -->\n${header}\n<!-- crypto:end -->`;

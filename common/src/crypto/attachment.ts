@@ -28,8 +28,15 @@ export interface AttachmentKeys {
 
 export const ciphertextLength = (size: number): number => HEADER + Math.max(1, Math.ceil(size / ATTACHMENT_CHUNK)) * ABYTES + size;
 
+/**
+ * BLAKE2b-256 of the ciphertext, fed in 1 MiB slices: the wrappers copy every argument into
+ * the WebAssembly heap, and one 64 MiB copy (with heap growth) costs more than the hash.
+ */
 export function attachmentDigest(ciphertext: Uint8Array): Uint8Array {
-  return sodium().crypto_generichash(32, ciphertext, null);
+  const s = sodium();
+  const h = s.crypto_generichash_init(null, 32);
+  for (let o = 0; o < ciphertext.length; o += 1 << 20) s.crypto_generichash_update(h, ciphertext.subarray(o, o + (1 << 20)));
+  return s.crypto_generichash_final(h, 32);
 }
 
 export function encryptAttachment(data: Uint8Array): AttachmentKeys & { ciphertext: Uint8Array } {
@@ -38,6 +45,8 @@ export function encryptAttachment(data: Uint8Array): AttachmentKeys & { cipherte
   const { state, header } = s.crypto_secretstream_xchacha20poly1305_init_push(key);
   const out = new Uint8Array(ciphertextLength(data.length));
   out.set(header, 0);
+  const hash = s.crypto_generichash_init(null, 32);
+  s.crypto_generichash_update(hash, header);
   let o = HEADER;
   const chunks = Math.max(1, Math.ceil(data.length / ATTACHMENT_CHUNK));
   for (let i = 0; i < chunks; i++) {
@@ -46,9 +55,10 @@ export function encryptAttachment(data: Uint8Array): AttachmentKeys & { cipherte
     const tag = last ? s.crypto_secretstream_xchacha20poly1305_TAG_FINAL : s.crypto_secretstream_xchacha20poly1305_TAG_MESSAGE;
     const c = s.crypto_secretstream_xchacha20poly1305_push(state, piece, null, tag);
     out.set(c, o);
+    s.crypto_generichash_update(hash, c);
     o += c.length;
   }
-  return { ciphertext: out, key: b64(key), digest: b64(attachmentDigest(out)), size: data.length };
+  return { ciphertext: out, key: b64(key), digest: b64(s.crypto_generichash_final(hash, 32)), size: data.length };
 }
 
 /** Checks the hash, then decrypts; any alteration, truncation, reordering or wrong key throws. */
