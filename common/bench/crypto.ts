@@ -3,7 +3,7 @@
 // <!-- crypto:start --> / <!-- crypto:end --> markers (other benches own other sections).
 // Run with `npm run bench:crypto` from the repository root. Single-threaded throughout.
 import { readFileSync, writeFileSync, existsSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sodiumReady } from '../src/sodium.ts';
@@ -200,7 +200,7 @@ const cpu = (() => {
 const header = [
   '## Crypto (`npm run bench:crypto`)',
   '',
-  `Measured ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC on ${cpu} (${cpus().length} cores, shared), Node ${process.version}, libsodium-wrappers-sumo (WebAssembly), one thread.${quick ? ' Quick run (shorter timings).' : ''}`,
+  `Measured ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC on ${cpu} (${cpus().length} cores, shared; load average ${loadavg()[0].toFixed(1)} at the end of the run), Node ${process.version}, libsodium-wrappers-sumo (WebAssembly), one thread.${quick ? ' Quick run (shorter timings).' : ''}`,
   '',
   '| Figure | Value | Target |',
   '| --- | ---: | --- |',
