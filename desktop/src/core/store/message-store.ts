@@ -5,6 +5,7 @@
 // Incoming messages are deduplicated by (sender user id, client message id): a relay
 // redelivery, a retry, or our own message echoed from another of our devices is stored once.
 import type { ConversationId, Message, MessageBody, MessageId, MessagePage, MessageStatus, ReceiptState } from '@parley/common/api/index';
+import type BetterSqlite3 from 'better-sqlite3';
 import type { Db } from '../db/database.ts';
 import { messageIdOf, parseMessageId } from '../ids.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
@@ -62,10 +63,23 @@ const ORDER_DESC = 'sender_clock DESC, sender_user_id DESC, client_msg_id DESC';
 const searchTextOf = (body: MessageBody): string | null => (body.text ? body.text : null);
 
 export class MessageStore {
+  // better-sqlite3 compiles on every prepare(); the hot paths (catch-up inserts, paging)
+  // reuse compiled statements.
+  private readonly statements = new Map<string, BetterSqlite3.Statement>();
+
   constructor(
     private readonly db: Db,
     private readonly now: () => number = Date.now,
   ) {}
+
+  private sql(text: string): BetterSqlite3.Statement {
+    let st = this.statements.get(text);
+    if (!st) {
+      st = this.db.prepare(text);
+      this.statements.set(text, st);
+    }
+    return st;
+  }
 
   /**
    * Stores a message the user just wrote, status pending. Its clock is the wall clock,
@@ -75,7 +89,7 @@ export class MessageStore {
   insertOutgoing(m: NewOutgoing): Message {
     const t = this.now();
     const write = this.db.transaction(() => {
-      const newest = this.db.prepare(`SELECT max(sender_clock) FROM messages WHERE conversation_id = ?`).pluck().get(m.conversationId) as number | null;
+      const newest = this.sql(`SELECT max(sender_clock) FROM messages WHERE conversation_id = ?`).pluck().get(m.conversationId) as number | null;
       const clock = Math.max(t, (newest ?? 0) + 1);
       const { lastInsertRowid } = this.db
         .prepare(
@@ -83,7 +97,7 @@ export class MessageStore {
            VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?, 'pending', ?)`,
         )
         .run(m.conversationId, m.senderUserId, m.senderDeviceId, m.clientMsgId, clock, t, JSON.stringify(m.body), m.replyTo ?? null, searchTextOf(m.body));
-      const receipt = this.db.prepare(`INSERT INTO receipts (message_id, user_id, state, at) VALUES (?, ?, 'pending', ?)`);
+      const receipt = this.sql(`INSERT INTO receipts (message_id, user_id, state, at) VALUES (?, ?, 'pending', ?)`);
       for (const user of new Set(m.recipients)) receipt.run(lastInsertRowid, user, t);
       return Number(lastInsertRowid);
     });
@@ -93,34 +107,35 @@ export class MessageStore {
   /** Stores a received message once; a duplicate returns the stored copy with inserted = false. */
   insertIncoming(m: NewIncoming): { inserted: boolean; message: Message } {
     const t = this.now();
-    const write = this.db.transaction(() => {
-      const res = this.db
-        .prepare(
-          `INSERT INTO messages (conversation_id, sender_user_id, sender_device_id, client_msg_id, sender_clock, received_at, outgoing, body, reply_to, status, search_text)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-           ON CONFLICT (sender_user_id, client_msg_id) DO NOTHING`,
-        )
-        .run(
-          m.conversationId,
-          m.senderUserId,
-          m.senderDeviceId,
-          m.clientMsgId,
-          m.senderClock,
-          t,
-          m.outgoing ? 1 : 0,
-          JSON.stringify(m.body),
-          m.replyTo ?? null,
-          m.status ?? (m.outgoing ? 'sent' : 'delivered'),
-          searchTextOf(m.body),
-        );
-      if (res.changes === 1 && m.recipients?.length) {
-        const receipt = this.db.prepare(`INSERT INTO receipts (message_id, user_id, state, at) VALUES (?, ?, 'sent', ?)`);
-        for (const user of new Set(m.recipients)) receipt.run(res.lastInsertRowid, user, t);
-      }
-      return res.changes === 1;
-    });
-    const inserted = write.immediate();
-    return { inserted, message: this.get(messageIdOf(m.senderUserId, m.clientMsgId)) };
+    const status = m.status ?? (m.outgoing ? 'sent' : 'delivered');
+    const row = {
+      id: 0,
+      conversation_id: m.conversationId,
+      sender_user_id: m.senderUserId,
+      sender_device_id: m.senderDeviceId,
+      client_msg_id: m.clientMsgId,
+      sender_clock: m.senderClock,
+      received_at: t,
+      outgoing: m.outgoing ? 1 : 0,
+      body: JSON.stringify(m.body),
+      reply_to: m.replyTo ?? null,
+      status,
+    } satisfies MessageRow;
+    const res = this.sql(
+      `INSERT INTO messages (conversation_id, sender_user_id, sender_device_id, client_msg_id, sender_clock, received_at, outgoing, body, reply_to, status, search_text)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (sender_user_id, client_msg_id) DO NOTHING`,
+    ).run(row.conversation_id, row.sender_user_id, row.sender_device_id, row.client_msg_id, row.sender_clock, t, row.outgoing, row.body, row.reply_to, status, searchTextOf(m.body));
+    if (res.changes === 0) return { inserted: false, message: this.get(messageIdOf(m.senderUserId, m.clientMsgId)) };
+    row.id = Number(res.lastInsertRowid);
+    if (m.recipients?.length) {
+      // Our own message from another device: receipts from its recipients will follow.
+      const receipt = this.sql(`INSERT INTO receipts (message_id, user_id, state, at) VALUES (?, ?, 'sent', ?)`);
+      for (const user of new Set(m.recipients)) receipt.run(row.id, user, t);
+      return { inserted: true, message: this.byRowId(row.id) };
+    }
+    // A fresh message has no receipts or reactions yet: build it without reading back.
+    return { inserted: true, message: this.rowToMessage(row, [], new Map()) };
   }
 
   get(id: MessageId): Message {
@@ -133,13 +148,13 @@ export class MessageStore {
 
   private rowOf(id: MessageId): MessageRow {
     const { senderUserId, clientMsgId } = parseMessageId(id);
-    const row = this.db.prepare(`SELECT * FROM messages WHERE sender_user_id = ? AND client_msg_id = ?`).get(senderUserId, clientMsgId) as MessageRow | undefined;
+    const row = this.sql(`SELECT * FROM messages WHERE sender_user_id = ? AND client_msg_id = ?`).get(senderUserId, clientMsgId) as MessageRow | undefined;
     if (!row) throw new MessageNotFoundError(id);
     return row;
   }
 
   private byRowId(rowId: number): Message {
-    return this.toMessages([this.db.prepare(`SELECT * FROM messages WHERE id = ?`).get(rowId) as MessageRow])[0];
+    return this.toMessages([this.sql(`SELECT * FROM messages WHERE id = ?`).get(rowId) as MessageRow])[0];
   }
 
   /**
@@ -153,7 +168,7 @@ export class MessageStore {
     const backwards = opts.after === undefined;
     let rows: MessageRow[];
     if (key === undefined) {
-      rows = this.db.prepare(`SELECT * FROM messages WHERE conversation_id = ? ORDER BY ${ORDER_DESC} LIMIT ?`).all(conversationId, limit + 1) as MessageRow[];
+      rows = this.sql(`SELECT * FROM messages WHERE conversation_id = ? ORDER BY ${ORDER_DESC} LIMIT ?`).all(conversationId, limit + 1) as MessageRow[];
     } else {
       const k = decodeCursor(key);
       const cmp = backwards ? '<' : '>';
@@ -174,8 +189,8 @@ export class MessageStore {
   setStatus(id: MessageId, status: MessageStatus): Message {
     const row = this.rowOf(id);
     this.db.transaction(() => {
-      this.db.prepare(`UPDATE messages SET status = ? WHERE id = ?`).run(status, row.id);
-      if (status === 'sent') this.db.prepare(`UPDATE receipts SET state = 'sent', at = ? WHERE message_id = ? AND state = 'pending'`).run(this.now(), row.id);
+      this.sql(`UPDATE messages SET status = ? WHERE id = ?`).run(status, row.id);
+      if (status === 'sent') this.sql(`UPDATE receipts SET state = 'sent', at = ? WHERE message_id = ? AND state = 'pending'`).run(this.now(), row.id);
     })();
     return this.get(id);
   }
@@ -188,15 +203,15 @@ export class MessageStore {
   recordReceipt(id: MessageId, userId: string, state: 'delivered' | 'read', at: number): Message {
     const row = this.rowOf(id);
     this.db.transaction(() => {
-      const current = this.db.prepare(`SELECT state FROM receipts WHERE message_id = ? AND user_id = ?`).pluck().get(row.id, userId) as
+      const current = this.sql(`SELECT state FROM receipts WHERE message_id = ? AND user_id = ?`).pluck().get(row.id, userId) as
         | ReceiptState['state']
         | 'pending'
         | undefined;
       if (current === undefined || RANK[state] <= RANK[current]) return;
-      this.db.prepare(`UPDATE receipts SET state = ?, at = ? WHERE message_id = ? AND user_id = ?`).run(state, at, row.id, userId);
-      const states = this.db.prepare(`SELECT state FROM receipts WHERE message_id = ?`).pluck().all(row.id) as (keyof typeof RANK)[];
+      this.sql(`UPDATE receipts SET state = ?, at = ? WHERE message_id = ? AND user_id = ?`).run(state, at, row.id, userId);
+      const states = this.sql(`SELECT state FROM receipts WHERE message_id = ?`).pluck().all(row.id) as (keyof typeof RANK)[];
       const least = states.reduce((a, b) => (RANK[a] <= RANK[b] ? a : b));
-      if (least !== 'pending' && row.status !== 'failed') this.db.prepare(`UPDATE messages SET status = ? WHERE id = ?`).run(least, row.id);
+      if (least !== 'pending' && row.status !== 'failed') this.sql(`UPDATE messages SET status = ? WHERE id = ?`).run(least, row.id);
     })();
     return this.get(id);
   }
@@ -204,7 +219,7 @@ export class MessageStore {
   /** Sets (or with null, removes) a user's one reaction to a message. */
   react(id: MessageId, userId: string, emoji: string | null, at: number): Message {
     const row = this.rowOf(id);
-    if (emoji === null) this.db.prepare(`DELETE FROM reactions WHERE message_id = ? AND user_id = ?`).run(row.id, userId);
+    if (emoji === null) this.sql(`DELETE FROM reactions WHERE message_id = ? AND user_id = ?`).run(row.id, userId);
     else
       this.db
         .prepare(`INSERT INTO reactions (message_id, user_id, emoji, at) VALUES (?, ?, ?, ?) ON CONFLICT (message_id, user_id) DO UPDATE SET emoji = excluded.emoji, at = excluded.at WHERE excluded.at >= reactions.at`)
@@ -221,20 +236,20 @@ export class MessageStore {
   }
 
   newestClock(conversationId: ConversationId): number {
-    return (this.db.prepare(`SELECT max(sender_clock) FROM messages WHERE conversation_id = ?`).pluck().get(conversationId) as number | null) ?? 0;
+    return (this.sql(`SELECT max(sender_clock) FROM messages WHERE conversation_id = ?`).pluck().get(conversationId) as number | null) ?? 0;
   }
 
   private toMessages(rows: MessageRow[]): Message[] {
     if (rows.length === 0) return [];
     const ids = rows.map((r) => r.id);
-    const placeholders = ids.map(() => '?').join(',');
-    const receipts = this.db.prepare(`SELECT message_id, user_id, state, at FROM receipts WHERE message_id IN (${placeholders}) ORDER BY user_id`).all(...ids) as {
+    const idList = JSON.stringify(ids);
+    const receipts = this.sql(`SELECT message_id, user_id, state, at FROM receipts WHERE message_id IN (SELECT value FROM json_each(?)) ORDER BY user_id`).all(idList) as {
       message_id: number;
       user_id: string;
       state: ReceiptState['state'] | 'pending';
       at: number;
     }[];
-    const reactions = this.db.prepare(`SELECT message_id, user_id, emoji FROM reactions WHERE message_id IN (${placeholders}) ORDER BY at, user_id`).all(...ids) as {
+    const reactions = this.sql(`SELECT message_id, user_id, emoji FROM reactions WHERE message_id IN (SELECT value FROM json_each(?)) ORDER BY at, user_id`).all(idList) as {
       message_id: number;
       user_id: string;
       emoji: string;
@@ -252,22 +267,24 @@ export class MessageStore {
       byEmoji.set(x.emoji, [...(byEmoji.get(x.emoji) ?? []), x.user_id]);
       reactionsOf.set(x.message_id, byEmoji);
     }
-    return rows.map((r) => {
-      return {
-        id: messageIdOf(r.sender_user_id, r.client_msg_id),
-        conversationId: r.conversation_id,
-        senderUserId: r.sender_user_id,
-        senderDeviceId: r.sender_device_id,
-        outgoing: r.outgoing === 1,
-        body: JSON.parse(r.body) as MessageBody,
-        replyTo: r.reply_to,
-        sentAt: r.sender_clock,
-        receivedAt: r.received_at,
-        status: r.status,
-        receipts: receiptsOf.get(r.id) ?? [],
-        reactions: [...(reactionsOf.get(r.id) ?? [])].map(([emoji, userIds]) => ({ emoji, userIds })),
-        cursor: encodeCursor({ clock: r.sender_clock, sender: r.sender_user_id, clientMsgId: r.client_msg_id }),
-      };
-    });
+    return rows.map((r) => this.rowToMessage(r, receiptsOf.get(r.id) ?? [], reactionsOf.get(r.id) ?? new Map()));
+  }
+
+  private rowToMessage(r: MessageRow, receipts: ReceiptState[], reactions: Map<string, string[]>): Message {
+    return {
+      id: messageIdOf(r.sender_user_id, r.client_msg_id),
+      conversationId: r.conversation_id,
+      senderUserId: r.sender_user_id,
+      senderDeviceId: r.sender_device_id,
+      outgoing: r.outgoing === 1,
+      body: JSON.parse(r.body) as MessageBody,
+      replyTo: r.reply_to,
+      sentAt: r.sender_clock,
+      receivedAt: r.received_at,
+      status: r.status,
+      receipts,
+      reactions: [...reactions].map(([emoji, userIds]) => ({ emoji, userIds })),
+      cursor: encodeCursor({ clock: r.sender_clock, sender: r.sender_user_id, clientMsgId: r.client_msg_id }),
+    };
   }
 }

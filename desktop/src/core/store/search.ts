@@ -4,6 +4,7 @@
 // with LIKE instead (alone: a scan bounded by the result limit; beside longer terms: as a
 // filter on the FTS hits). The user's text is never spliced into FTS syntax: every term is
 // quoted as an FTS string, so quotes, AND/OR/NEAR, * or ^ in a query are just characters.
+// Results: the `limit` most recently stored matches, newest (by sender clock) first.
 import type { ConversationId, SearchHit, SnippetPart } from '@parley/common/api/index';
 import type { Db } from '../db/database.ts';
 import { messageIdOf } from '../ids.ts';
@@ -66,7 +67,7 @@ export function searchMessages(db: Db, query: string, opts: SearchOptions = {}):
                 snippet(message_search, 0, '${OPEN}', '${CLOSE}', '…', ${SNIPPET_TOKENS}) AS snip
          FROM message_search JOIN messages m ON m.id = message_search.rowid JOIN conversations c ON c.id = m.conversation_id
          WHERE message_search MATCH ? ${filter}
-         ORDER BY m.sender_clock DESC LIMIT ?`,
+         ORDER BY message_search.rowid DESC LIMIT ?`,
       )
       .all(long.map(quoteFts).join(' AND '), ...args, limit) as HitRow[];
   } else {
@@ -75,11 +76,15 @@ export function searchMessages(db: Db, query: string, opts: SearchOptions = {}):
         `SELECT m.sender_user_id, m.client_msg_id, m.conversation_id, c.title, m.sender_clock, m.search_text, NULL AS snip
          FROM messages m JOIN conversations c ON c.id = m.conversation_id
          WHERE m.search_text IS NOT NULL ${filter}
-         ORDER BY m.sender_clock DESC LIMIT ?`,
+         ORDER BY m.id DESC LIMIT ?`,
       )
       .all(...args, limit) as HitRow[];
   }
 
+  // Newest stored first lets FTS5 walk its index backwards and stop at the limit instead
+  // of ranking every hit (a common fragment can match most of the history); the page is
+  // then shown in sender-clock order.
+  rows.sort((a, b) => b.sender_clock - a.sender_clock);
   return rows.map((r) => ({
     messageId: messageIdOf(r.sender_user_id, r.client_msg_id),
     conversationId: r.conversation_id,
