@@ -14,10 +14,13 @@ import { GroupCommit } from './group-commit.ts';
 import { blobRoutes } from './http/blobs.ts';
 import { deviceRoutes } from './http/devices.ts';
 import { handleRoutes } from './http/handles.ts';
+import { httpMetrics, opsRoutes } from './http/ops.ts';
 import { problemResponse } from './http/problem.ts';
 import { ReplayCache, relayHostOf } from './http/signature.ts';
 import { Hub } from './hub.ts';
 import { type Logger, createLogger, errorFields } from './log.ts';
+import { MailboxDepthSampler, RelayMetrics } from './metrics.ts';
+import { instrumentStore } from './metrics-store.ts';
 import { KeyedRateLimiter } from './rate-limit.ts';
 import type { MailboxStore } from './store/types.ts';
 
@@ -40,6 +43,8 @@ export interface Relay {
   app: Hono;
   hub: Hub;
   context: RelayContext;
+  /** The Prometheus registry behind GET /metrics (a runtime entry may add process metrics to it). */
+  metrics: RelayMetrics;
   /** Runs one TTL sweep now (the sweeper also runs every sweepIntervalMs). */
   sweep(): Promise<void>;
   /**
@@ -51,27 +56,38 @@ export interface Relay {
 
 export async function createRelay(config: RelayConfig, deps: RelayDeps): Promise<Relay> {
   await sodiumReady();
-  const { store } = deps;
   const bus = deps.bus ?? new InProcessBus();
   const log = deps.log ?? createLogger(config.logLevel);
   const now = deps.now ?? Date.now;
   const L = config.limits;
+  // The gauges read the hub and the store lazily, at scrape time.
+  let hub: Hub | undefined;
+  const totalDepth = (deps.store as { totalDepth?: () => Promise<number> }).totalDepth;
+  const depth = totalDepth ? new MailboxDepthSampler(() => totalDepth.call(deps.store), now) : null;
+  const metrics = new RelayMetrics({
+    sockets: () => hub?.sockets.size ?? 0,
+    devices: () => hub?.connectedDevices ?? 0,
+    mailboxDepth: () => depth?.sample() ?? Promise.resolve(null),
+  });
+  const store = instrumentStore(deps.store, metrics);
+  const refused = (scope: 'device_frames' | 'address_requests' | 'bundle_fetches') => () => metrics.rateLimited.inc({ scope });
 
   const ctx = {
     config,
     store,
     bus,
     log,
+    metrics,
     directory: new Directory(store, bus),
     commits: new GroupCommit(store, bus),
-    deviceFrames: new KeyedRateLimiter(L.deviceFramesPerSecond, L.deviceFrameBurst),
-    addressRequests: new KeyedRateLimiter(L.addressRequestsPerSecond, L.addressRequestBurst),
-    bundleFetches: new KeyedRateLimiter(L.bundleFetchesPerMinute / 60, L.bundleFetchesPerMinute),
+    deviceFrames: new KeyedRateLimiter(L.deviceFramesPerSecond, L.deviceFrameBurst, undefined, refused('device_frames')),
+    addressRequests: new KeyedRateLimiter(L.addressRequestsPerSecond, L.addressRequestBurst, undefined, refused('address_requests')),
+    bundleFetches: new KeyedRateLimiter(L.bundleFetchesPerMinute / 60, L.bundleFetchesPerMinute, undefined, refused('bundle_fetches')),
     now,
     randomBytes: (n: number) => sodium().randombytes_buf(n),
     shuttingDown: false,
   } as Omit<RelayContext, 'hub'> as RelayContext;
-  (ctx as { hub: Hub }).hub = new Hub(ctx);
+  hub = (ctx as { hub: Hub }).hub = new Hub(ctx);
   const replay = new ReplayCache(2 * config.httpSkewMs);
 
   const clientAddress = (c: Context): string => {
@@ -90,6 +106,10 @@ export async function createRelay(config: RelayConfig, deps: RelayDeps): Promise
   });
   app.notFound(() => problemResponse('not_found', 'No such endpoint in protocol v1.'));
 
+  app.use('*', httpMetrics(ctx, metrics));
+  // Before the address rate limit: a supervisor or Prometheus polling from one address
+  // must never be throttled into reporting the relay down.
+  app.route('/', opsRoutes(ctx, metrics));
   app.use('*', async (c, next) => {
     if (ctx.shuttingDown) return problemResponse('shutting_down');
     if (!ctx.addressRequests.take(clientAddress(c), now())) return problemResponse('rate_limited', undefined, undefined, { 'retry-after': '1' });
@@ -177,5 +197,5 @@ export async function createRelay(config: RelayConfig, deps: RelayDeps): Promise
     })());
 
   log.info('relay.created', { store: store.kind, ttlMs: config.ttlMs });
-  return { app, hub: ctx.hub, context: ctx, sweep, close };
+  return { app, hub: ctx.hub, context: ctx, metrics, sweep, close };
 }

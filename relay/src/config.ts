@@ -44,6 +44,10 @@ export interface RelayConfig {
   logLevel: LogLevel;
   /** The embedded store's durability: FULL survives power loss, NORMAL only process crashes. */
   sqliteSynchronous: 'FULL' | 'NORMAL';
+  /** Serve GET /metrics (Prometheus text format). */
+  metrics: boolean;
+  /** When set, GET /metrics requires `Authorization: Bearer <token>`. */
+  metricsToken: string | undefined;
   limits: RelayLimits;
 }
 
@@ -73,6 +77,8 @@ export const SETTINGS: Setting[] = [
   { key: 'heartbeatMs', flag: '--heartbeat-ms', env: 'PARLEY_HEARTBEAT_MS', kind: 'int', default: 30_000, doc: 'Ping interval; a socket silent for two intervals is closed (4003).' },
   { key: 'logLevel', flag: '--log-level', env: 'PARLEY_LOG_LEVEL', kind: 'level', default: 'info', doc: 'debug, info, warn, error or silent.' },
   { key: 'sqliteSynchronous', flag: '--sqlite-synchronous', env: 'PARLEY_SQLITE_SYNCHRONOUS', kind: 'sync', default: 'FULL', doc: 'Embedded store durability: FULL (survives power loss) or NORMAL (survives crashes).' },
+  { key: 'metrics', flag: '--metrics', env: 'PARLEY_METRICS', kind: 'bool', default: true, doc: 'Serve GET /metrics in Prometheus text format (aggregate counts only, no ids).' },
+  { key: 'metricsToken', flag: '--metrics-token', env: 'PARLEY_METRICS_TOKEN', kind: 'string', default: undefined, doc: 'Bearer token GET /metrics requires; unset: open (block /metrics at the proxy). Prefer the env var: flags show in `ps`.' },
   { key: 'limits.maxFrameBytes', flag: '--max-frame-bytes', env: 'PARLEY_MAX_FRAME_BYTES', kind: 'int', default: L.maxFrameBytes, doc: `Largest WebSocket frame (hard ceiling ${HARD_LIMITS.maxFrameBytes}).` },
   { key: 'limits.maxBodyBytes', flag: '--max-body-bytes', env: 'PARLEY_MAX_BODY_BYTES', kind: 'int', default: L.maxBodyBytes, doc: 'Largest JSON request body.' },
   { key: 'limits.maxBlobBytes', flag: '--max-blob-bytes', env: 'PARLEY_MAX_BLOB_BYTES', kind: 'int', default: L.maxBlobBytes, doc: 'Largest blob upload (100 MiB).' },

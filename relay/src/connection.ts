@@ -81,6 +81,7 @@ export class Connection {
     this.send({ t: 'challenge', nonce: this.nonce!, ts: this.ctx.now(), relay: this.relayHost });
     this.authTimer = setTimeout(() => {
       if (this.state === 'challenged' || this.state === 'authenticating') {
+        this.ctx.metrics.logins.inc({ result: 'timeout' });
         this.close(CLOSE_CODES.authTimeout, 'auth timeout', 'No valid login arrived in time; reconnect.', 'auth_expired');
       }
     }, this.ctx.config.authTimeoutMs);
@@ -111,6 +112,7 @@ export class Connection {
   close(code: number, reason: string, message?: string, errorCode?: ErrorCode): void {
     if (this.state === 'closed') return;
     if (message || errorCode) this.sendError(errorCode ?? 'forbidden', message);
+    this.ctx.metrics.socketCloses.inc({ code: String(code) });
     this.state = 'closed';
     this.cleanup();
     try {
@@ -150,6 +152,7 @@ export class Connection {
       return this.badFrame('unauthenticated', 'Send `auth` first.', refOf(json));
     }
     if (!this.ctx.deviceFrames.take(this.device!, this.lastHeard)) {
+      if (frame.t === 'send') this.ctx.metrics.sends.inc({ outcome: 'refused' });
       this.sendError('rate_limited', `This device sends more than ${this.ctx.config.limits.deviceFramesPerSecond} frames per second; the frame was not applied.`, frame.t === 'send' ? frame.cid : undefined);
       return;
     }
@@ -161,9 +164,11 @@ export class Connection {
         return this.send({ t: 'pong', n: frame.n });
       case 'pong':
         return;
-      case 'send':
-        this.sendChain = this.sendChain.then(() => this.handleSend(frame));
+      case 'send': {
+        const received = performance.now();
+        this.sendChain = this.sendChain.then(() => this.handleSend(frame, received));
         return;
+      }
       case 'ack':
         return this.handleAck(frame.upTo);
       case 'eph':
@@ -219,6 +224,7 @@ export class Connection {
           if (entries.length === 0 || this.state !== 'ready') break;
           this.cursor = entries[entries.length - 1].seq;
           this.send({ t: 'deliver', m: entries.map((e) => ({ s: e.seq, b: e.body, ts: e.ts })) });
+          this.ctx.metrics.entriesDelivered.inc(entries.length);
           if (entries.length < limit) break;
         }
       } while (this.pumpAgain && this.state === 'ready');
@@ -232,7 +238,8 @@ export class Connection {
     const nonce = this.nonce;
     this.nonce = null; // single use, whatever the outcome
     const now = this.ctx.now();
-    const fail = (code: ErrorCode, message: string) => {
+    const fail = (code: 'auth_failed' | 'auth_expired', message: string) => {
+      this.ctx.metrics.logins.inc({ result: code });
       this.ctx.log.info('ws.auth_refused', { code, address: this.address });
       this.close(CLOSE_CODES.authFailed, 'auth failed', message, code);
     };
@@ -257,6 +264,7 @@ export class Connection {
       this.state = 'ready';
       await this.ctx.hub.attach(this);
       if (this.isClosed()) return;
+      this.ctx.metrics.logins.inc({ result: 'ok' });
       this.ctx.log.debug('ws.ready', { device: this.device });
       this.send({ t: 'ready', device: this.device, user: this.user, prekeys, serverTime: this.ctx.now() });
       if (prekeys < PREKEY_LOW_WATER) this.send({ t: 'prekeys.low', remaining: prekeys });
@@ -265,36 +273,41 @@ export class Connection {
       for (const data of pending) this.onMessage(data);
       this.pump();
     } catch (err) {
+      this.ctx.metrics.logins.inc({ result: 'error' });
       this.ctx.log.error('ws.auth_error', errorFields(err));
       if (!this.isClosed()) this.close(CLOSE_CODES.authFailed, 'auth error', 'The relay could not check the login; retry.', 'internal');
     }
   }
 
-  private async handleSend(f: SendFrame): Promise<void> {
+  private async handleSend(f: SendFrame, received: number): Promise<void> {
     if (this.state !== 'ready') return;
     const ctx = this.ctx;
+    const refuse = (code: ErrorCode, message?: string) => {
+      ctx.metrics.sends.inc({ outcome: 'refused' });
+      this.sendError(code, message, f.cid);
+    };
     const { maxRecipients } = ctx.config.limits;
-    if (ctx.shuttingDown) return this.sendError('shutting_down', undefined, f.cid);
+    if (ctx.shuttingDown) return refuse('shutting_down');
     try {
       const now = ctx.now();
       const to = f.to ?? [];
-      if (to.length > maxRecipients) return this.sendError('too_many_recipients', `A send may name at most ${maxRecipients} devices.`, f.cid);
+      if (to.length > maxRecipients) return refuse('too_many_recipients', `A send may name at most ${maxRecipients} devices.`);
       const items: AppendItem[] = [];
       const named = new Set<string>();
       for (const t of to) {
-        if (named.has(t.d)) return this.sendError('bad_frame', `Device ${t.d} is named twice.`, f.cid);
+        if (named.has(t.d)) return refuse('bad_frame', `Device ${t.d} is named twice.`);
         named.add(t.d);
         items.push({ device: t.d, body: t.b });
       }
       const records = await Promise.all(to.map((t) => ctx.directory.device(t.d)));
       const missing = to.findIndex((_, i) => !records[i]);
-      if (missing >= 0) return this.sendError('unknown_device', `Device ${to[missing].d} is not registered on this relay.`, f.cid);
+      if (missing >= 0) return refuse('unknown_device', `Device ${to[missing].d} is not registered on this relay.`);
 
       const users = [...new Set([...(f.check ?? []), ...(f.fanout?.users ?? [])])];
       if (users.length > 0) {
         const lists = await ctx.directory.deviceLists(users, now);
         const unknown = users.find((u) => !lists.has(u));
-        if (unknown) return this.sendError('unknown_user', `User ${unknown} is not registered on this relay.`, f.cid);
+        if (unknown) return refuse('unknown_user', `User ${unknown} is not registered on this relay.`);
         const current = new Map<string, string[]>();
         for (const u of users) current.set(u, (await ctx.directory.currentDevices(lists.get(u)!)).filter((d) => d !== this.device));
         if (f.check) {
@@ -305,6 +318,7 @@ export class Connection {
             if (got.length !== want.length || !want.every((d) => named.has(d))) stale.push(lists.get(u)!);
           }
           if (stale.length > 0) {
+            ctx.metrics.sends.inc({ outcome: 'refused' });
             this.send({ t: 'error', code: 'stale_devices', message: ERROR_CODES.stale_devices, ref: f.cid, lists: stale });
             return;
           }
@@ -312,24 +326,35 @@ export class Connection {
         if (f.fanout) {
           for (const u of new Set(f.fanout.users)) {
             for (const d of current.get(u)!) {
-              if (named.has(d)) return this.sendError('bad_frame', `Device ${d} is named in both \`to\` and \`fanout\`.`, f.cid);
+              if (named.has(d)) return refuse('bad_frame', `Device ${d} is named in both \`to\` and \`fanout\`.`);
               named.add(d);
               items.push({ device: d, body: f.fanout.b });
             }
           }
         }
       }
-      if (items.length > maxRecipients) return this.sendError('too_many_recipients', `A send may reach at most ${maxRecipients} devices.`, f.cid);
+      if (items.length > maxRecipients) return refuse('too_many_recipients', `A send may reach at most ${maxRecipients} devices.`);
+      const done = (outcome: 'stored' | 'duplicate') => {
+        ctx.metrics.sends.inc({ outcome });
+        ctx.metrics.sendLatency.observe((performance.now() - received) / 1000);
+      };
       if (items.length === 0) {
         this.send({ t: 'sent', cid: f.cid, seqs: [], ts: now });
-        return;
+        return done('stored');
       }
       // Not awaited: the next send of this socket may join the same group commit.
       ctx.commits
         .append({ sender: this.device!, cid: f.cid, items, now, expiresAt: now + ctx.config.ttlMs })
-        .then((r) => this.send({ t: 'sent', cid: f.cid, seqs: r.seqs.map((s) => ({ d: s.device, s: s.seq })), ts: r.ts, ...(r.duplicate ? { dup: true } : {}) }))
-        .catch((err) => this.internalError(err, f.cid));
+        .then((r) => {
+          this.send({ t: 'sent', cid: f.cid, seqs: r.seqs.map((s) => ({ d: s.device, s: s.seq })), ts: r.ts, ...(r.duplicate ? { dup: true } : {}) });
+          done(r.duplicate ? 'duplicate' : 'stored');
+        })
+        .catch((err) => {
+          ctx.metrics.sends.inc({ outcome: 'error' });
+          this.internalError(err, f.cid);
+        });
     } catch (err) {
+      ctx.metrics.sends.inc({ outcome: 'error' });
       this.internalError(err, f.cid);
     }
   }

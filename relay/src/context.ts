@@ -5,6 +5,7 @@ import type { Directory } from './directory.ts';
 import type { GroupCommit } from './group-commit.ts';
 import type { Hub } from './hub.ts';
 import type { Logger } from './log.ts';
+import type { RelayMetrics } from './metrics.ts';
 import type { KeyedRateLimiter } from './rate-limit.ts';
 import type { MailboxStore } from './store/types.ts';
 
@@ -13,6 +14,7 @@ export interface RelayContext {
   readonly store: MailboxStore;
   readonly bus: Bus;
   readonly log: Logger;
+  readonly metrics: RelayMetrics;
   readonly directory: Directory;
   readonly commits: GroupCommit;
   readonly hub: Hub;

@@ -14,11 +14,25 @@ export interface Logger {
   error(event: string, fields?: LogFields): void;
 }
 
+/**
+ * Field names whose values are never written, whatever a caller passes: a safety net
+ * behind the rule above (a mistaken `log.debug('x', { sig })` logs "[redacted]").
+ */
+const SECRET_FIELD = /^(b|body|payload|ciphertext|password|authorization|cookie)$|sig|key|nonce|token|secret/i;
+
+export const isSecretField = (name: string): boolean => SECRET_FIELD.test(name);
+
+/**
+ * One JSON object per line: `t` (ISO time), `level`, `event` (a stable dotted name),
+ * then the fields. `level` drops events below it; 'silent' drops all.
+ */
 export function createLogger(level: LogLevel = 'info', sink: (line: string) => void = (l) => console.error(l)): Logger {
   const min = RANK[level];
   const emit = (lvl: LogLevel, event: string, fields?: LogFields) => {
     if (RANK[lvl] < min) return;
-    sink(JSON.stringify({ t: new Date().toISOString(), level: lvl, event, ...fields }));
+    const line: Record<string, unknown> = { t: new Date().toISOString(), level: lvl, event };
+    if (fields) for (const k in fields) if (fields[k] !== undefined) line[k] = isSecretField(k) ? '[redacted]' : fields[k];
+    sink(JSON.stringify(line));
   };
   return {
     debug: (e, f) => emit('debug', e, f),

@@ -9,6 +9,7 @@ import { getConnInfo } from '@hono/node-server/conninfo';
 import { createNodeWebSocket } from '@hono/node-ws';
 import { HARD_LIMITS } from '@parley/common/protocol';
 import { Hono } from 'hono';
+import { collectDefaultMetrics } from 'prom-client';
 import { type Relay, type RelayDeps, createRelay } from './app.ts';
 import type { RelayConfig } from './config.ts';
 import { openSqliteStore } from './store/sqlite.ts';
@@ -44,6 +45,8 @@ export async function serveNode(config: RelayConfig, extra: Partial<Pick<RelayDe
     clientAddress: (c) => getConnInfo(c).remote.address,
   });
   shell.all('*', (c) => relay.app.fetch(c.req.raw, c.env));
+  // Process metrics (RSS, CPU, event-loop lag, GC) under the same /metrics; Node-only.
+  collectDefaultMetrics({ register: relay.metrics.registry, prefix: 'parley_' });
 
   const server = await new Promise<ServerType>((resolve) => {
     const s = serve({ fetch: shell.fetch, port: config.port, hostname: config.host }, () => resolve(s));

@@ -45,6 +45,8 @@ export class KeyedRateLimiter {
     private readonly perSecond: number,
     private readonly burst: number,
     private readonly maxKeys = 100_000,
+    /** Called on every refusal (the relay counts them in its metrics). */
+    private readonly onRefused?: () => void,
   ) {}
 
   take(key: string, now: number): boolean {
@@ -55,7 +57,9 @@ export class KeyedRateLimiter {
       bucket = new TokenBucket(this.perSecond, this.burst, now);
       this.buckets.set(key, bucket);
     }
-    return bucket.take(now);
+    if (bucket.take(now)) return true;
+    this.onRefused?.();
+    return false;
   }
 
   /** Forgets buckets that have refilled (their state equals a fresh bucket's). */
