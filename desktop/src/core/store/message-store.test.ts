@@ -136,6 +136,13 @@ describe('status, receipts and reactions', () => {
     ]);
   });
 
+  it('a late relay ack does not downgrade a message already delivered', () => {
+    const m = messages.insertOutgoing({ conversationId: conv, senderUserId: ME, senderDeviceId: 'dev', clientMsgId: 'late-ack-01', body: text('hi'), recipients: [BOB] });
+    messages.setStatus(m.id, 'sent');
+    messages.recordReceipt(m.id, BOB, 'delivered', 5);
+    expect(messages.setStatus(m.id, 'sent').status).toBe('delivered');
+  });
+
   it('keeps one reaction per user, replaceable and removable', () => {
     const { message } = incoming('react-0001', 100);
     messages.react(message.id, ME, '👍', 1);

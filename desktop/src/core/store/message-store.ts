@@ -189,7 +189,9 @@ export class MessageStore {
   setStatus(id: MessageId, status: MessageStatus): Message {
     const row = this.rowOf(id);
     this.db.transaction(() => {
-      this.sql(`UPDATE messages SET status = ? WHERE id = ?`).run(status, row.id);
+      // A receipt can beat the relay's ack (the ack was lost and the send retried):
+      // 'sent' never downgrades a message already delivered or read.
+      if (status !== 'sent' || row.status === 'pending' || row.status === 'failed') this.sql(`UPDATE messages SET status = ? WHERE id = ?`).run(status, row.id);
       if (status === 'sent') this.sql(`UPDATE receipts SET state = 'sent', at = ? WHERE message_id = ? AND state = 'pending'`).run(this.now(), row.id);
     })();
     return this.get(id);
