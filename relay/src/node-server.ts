@@ -14,6 +14,22 @@ import { type Relay, type RelayDeps, createRelay } from './app.ts';
 import type { RelayConfig } from './config.ts';
 import { openSqliteStore } from './store/sqlite.ts';
 
+// @hono/node-ws reports a socket error (a text frame that is not UTF-8: 1007; a frame
+// above maxPayload: 1009) with `new ErrorEvent(...)`, a global Node has only from 22 on.
+// On Node 20 that constructor throws: the relay's onError never runs and a stack trace
+// goes to stderr for every such frame (found by the fuzz test). A minimal stand-in:
+if (typeof (globalThis as { ErrorEvent?: unknown }).ErrorEvent === 'undefined') {
+  (globalThis as { ErrorEvent?: unknown }).ErrorEvent = class ErrorEvent extends Event {
+    readonly error: unknown;
+    readonly message: string;
+    constructor(type: string, init: { error?: unknown; message?: string } = {}) {
+      super(type);
+      this.error = init.error;
+      this.message = init.message ?? (init.error instanceof Error ? init.error.message : '');
+    }
+  };
+}
+
 export interface NodeRelay {
   relay: Relay;
   server: ServerType;

@@ -75,6 +75,13 @@ export function blobRoutes(ctx: RelayContext, replay: ReplayCache): Hono {
     }
     const [start, end] = range ?? [0, meta.size - 1];
     if (meta.size === 0) return new Response(null, { status: 200, headers: { ...headers, 'content-length': '0' } });
+    if (c.req.method === 'HEAD') {
+      // Headers only: a stream opened here would never be read or cancelled by the server,
+      // and its file handle would stay open until garbage collection (found by the fuzz test).
+      headers['content-length'] = String(end - start + 1);
+      if (range) headers['content-range'] = `bytes ${start}-${end}/${meta.size}`;
+      return new Response(null, { status: range ? 206 : 200, headers });
+    }
     const stream = await ctx.store.readBlob(id, start, end, now);
     if (!stream) throw new ProtocolError('not_found', 'No blob exists under that id (or it expired).');
     headers['content-length'] = String(end - start + 1);
