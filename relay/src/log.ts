@@ -18,7 +18,7 @@ export interface Logger {
  * Field names whose values are never written, whatever a caller passes: a safety net
  * behind the rule above (a mistaken `log.debug('x', { sig })` logs "[redacted]").
  */
-const SECRET_FIELD = /^(b|body|payload|ciphertext|password|authorization|cookie)$|sig|key|nonce|token|secret/i;
+const SECRET_FIELD = /^(b|body|payload|ciphertext|password|authorization|cookie|sigs?|signature|keys?|nonce|token|secret)$|(Sig|Signature|Key|Keys|Nonce|Token|Secret)$|_(sig|key|nonce|token|secret)s?$/i;
 
 export const isSecretField = (name: string): boolean => SECRET_FIELD.test(name);
 

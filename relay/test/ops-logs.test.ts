@@ -142,7 +142,8 @@ describe('relay logs', () => {
     const e = JSON.parse(out[0]);
     expect(e).toMatchObject({ level: 'warn', event: 'kept', device: 'dev1', count: 3, sig: '[redacted]', signingKey: '[redacted]', nonce: '[redacted]', token: '[redacted]', b: '[redacted]' });
     expect(out.join('')).not.toMatch(/AAAA|BBBB|CCCC|DDDD|EEEE/);
-    expect(isSecretField('device')).toBe(false);
+    for (const name of ['device', 'signal', 'user', 'address', 'code']) expect(isSecretField(name)).toBe(false);
+    for (const name of ['identityKey', 'deviceKeys', 'authNonce', 'api_token', 'signature']) expect(isSecretField(name)).toBe(true);
     expect(createLogger('silent', (l) => out.push(l)).error('x') ?? out.length).toBe(2);
   });
 });
