@@ -12,6 +12,8 @@ export const API_ERROR_CODES = {
   bad_invite: 'That invite link is not a valid Parley link.',
   link_expired: 'That link code has expired; start linking again.',
   offline: 'This needs a connection to the relay; try again when online.',
+  handle_taken: 'That handle belongs to someone else on this relay; pick another.',
+  not_implemented: 'This is not available in this build yet.',
   internal: 'Something went wrong inside Parley; the action was not applied.',
 } as const;
 

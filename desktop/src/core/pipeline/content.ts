@@ -1,0 +1,74 @@
+// The plaintext inside every end-to-end message: versioned JSON, UTF-8, then encrypted
+// (pairwise session, or sender key for groups) and sealed. The relay never sees any of it.
+// Documented in docs/desktop-core.md ("Plaintext message format").
+//
+// One plaintext goes to every device of the recipients AND to the sender's own other
+// devices, so it names the conversation from the sender's side ({t:'d', peer} / {t:'g', id});
+// a receiver maps it: a direct message from someone else lands in d:<sender>, one from
+// our own user (another of our devices) lands in d:<peer> as an outgoing message.
+import { fromUtf8, utf8 } from '@parley/common/encoding';
+import { z } from 'zod';
+
+export const CONTENT_VERSION = 1;
+
+const UserId = z.string().regex(/^[a-z2-7]{32}$/);
+const ClientId = z.string().regex(/^[A-Za-z0-9_-]{8,64}$/);
+const MessageRef = z.string().regex(/^[a-z2-7]{32}:[A-Za-z0-9_-]{8,64}$/);
+const B64 = z.string().regex(/^[A-Za-z0-9_-]*$/).max(200_000);
+
+export const ConversationRef = z.discriminatedUnion('t', [
+  z.object({ t: z.literal('d'), peer: UserId }).strict(),
+  z.object({ t: z.literal('g'), id: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/) }).strict(),
+]);
+export type ConversationRef = z.infer<typeof ConversationRef>;
+
+const header = {
+  v: z.literal(CONTENT_VERSION),
+  /** Client message id: with the sender's user id, the identity of this item everywhere. */
+  id: ClientId,
+  /** The sender's clock (ms): the ordering key every device shares. */
+  at: z.number().int().min(0).max(8.64e15),
+  conv: ConversationRef,
+};
+
+export const Content = z.discriminatedUnion('kind', [
+  z.object({ ...header, kind: z.literal('text'), text: z.string().min(1).max(64 * 1024), replyTo: MessageRef.nullable().optional() }).strict(),
+  /** emoji null removes the sender's reaction. */
+  z.object({ ...header, kind: z.literal('reaction'), target: MessageRef, emoji: z.string().min(1).max(32).nullable() }).strict(),
+  /** Batched: every message named was sent by the receipt's recipient (or, for own devices, read here). */
+  z.object({ ...header, kind: z.literal('receipt'), state: z.enum(['delivered', 'read']), ids: z.array(MessageRef).min(1).max(1000) }).strict(),
+  /** Ephemeral only (never stored, never queued). */
+  z.object({ ...header, kind: z.literal('typing'), typing: z.boolean() }).strict(),
+  /** Automerge change batch of a group document. */
+  z.object({ ...header, kind: z.literal('group-change'), changes: B64 }).strict(),
+  /** A sender-key distribution message for a group (pairwise only). */
+  z.object({ ...header, kind: z.literal('sender-key'), distribution: B64 }).strict(),
+  /** Automerge change batch of the account document (own devices only). */
+  z.object({ ...header, kind: z.literal('account-change'), changes: B64 }).strict(),
+]);
+export type Content = z.infer<typeof Content>;
+export type ContentKind = Content['kind'];
+
+export function encodeContent(c: Content): Uint8Array {
+  return utf8(JSON.stringify(c));
+}
+
+export class ContentError extends Error {
+  readonly code = 'bad_content';
+}
+
+/** Parses decrypted bytes; anything that is not a v1 Content is refused (never half-applied). */
+export function decodeContent(bytes: Uint8Array): Content {
+  let json: unknown;
+  try {
+    json = JSON.parse(fromUtf8(bytes));
+  } catch {
+    throw new ContentError('the decrypted message is not UTF-8 JSON');
+  }
+  if (json && typeof json === 'object' && (json as { v?: unknown }).v !== CONTENT_VERSION) {
+    throw new ContentError(`unknown content version ${String((json as { v?: unknown }).v)}`);
+  }
+  const r = Content.safeParse(json);
+  if (!r.success) throw new ContentError(`content does not match the v1 schema: ${r.error.issues[0]?.message}`);
+  return r.data;
+}
