@@ -7,11 +7,13 @@
 // BENCHMARKS.md (unless --no-write). Every process it starts is killed by PID and the
 // temp directory removed, also on failure or timeout.
 import { type ChildProcess, fork } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sodiumReady } from '@parley/common/sodium';
+import { InspectorProfiler } from './inspector-profiler.ts';
 import { cpuModel, cpuSeconds, loadAverage, rssBytes } from './proc-stats.ts';
+import { summarise } from './profile-summary.ts';
 import type { GeneratorCommand, GeneratorMessage, W1Result, W2Result, W3Result } from './protocol.ts';
 import { RELAY_DIR, type RelayProcess, seedDevices, startRelay } from './relay-process.ts';
 import { type BenchRecord, rerenderSection, writeBenchmarksSection } from './report.ts';
@@ -89,7 +91,15 @@ interface Sample {
  * generators, at which the relay and generators are sampled. `holdMs` delays the
  * release of a mark (e.g. to let connections sit idle before the next reading).
  */
-async function drive<R>(relay: RelayProcess, commands: GeneratorCommand[], holdMs: Record<string, number> = {}): Promise<{ results: R[]; samples: Map<string, Sample> }> {
+/** With --profile: the relay is profiled from mark `from` to mark `to`, saved as profiles/<name>.cpuprofile. */
+interface ProfileWindow {
+  name: string;
+  from: string;
+  to: string;
+}
+
+async function drive<R>(relay: RelayProcess, commands: GeneratorCommand[], holdMs: Record<string, number> = {}, window?: ProfileWindow): Promise<{ results: R[]; samples: Map<string, Sample> }> {
+  const profiler = window && relay.inspectorUrl ? await InspectorProfiler.connect(relay.inspectorUrl) : undefined;
   const gens = commands.map(() => {
     const c = fork(join(RELAY_DIR, 'bench/load-generator.ts'), [], { cwd: RELAY_DIR, execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     children.add(c);
@@ -114,7 +124,10 @@ async function drive<R>(relay: RelayProcess, commands: GeneratorCommand[], holdM
             arrived.set(m.name, n);
             if (n < gens.length) return;
             samples.set(m.name, sample());
-            setTimeout(() => gens.forEach((x) => x.send({ cmd: 'continue' } satisfies GeneratorCommand)), holdMs[m.name] ?? 0);
+            const release = () => setTimeout(() => gens.forEach((x) => x.send({ cmd: 'continue' } satisfies GeneratorCommand)), holdMs[m.name] ?? 0);
+            if (profiler && m.name === window!.from) void profiler.start().then(release);
+            else if (profiler && m.name === window!.to) void profiler.stop().then((p) => saveProfile(window!.name, p)).then(release, reject);
+            else release();
           } else if (m.evt === 'result') {
             results[i] = m.result as R;
             if (--remaining === 0) resolve();
@@ -127,6 +140,7 @@ async function drive<R>(relay: RelayProcess, commands: GeneratorCommand[], holdM
       });
     });
   } finally {
+    profiler?.close();
     for (const g of gens) {
       g.kill('SIGKILL');
       children.delete(g);
@@ -135,20 +149,27 @@ async function drive<R>(relay: RelayProcess, commands: GeneratorCommand[], holdM
   return { results, samples };
 }
 
+async function saveProfile(name: string, profile: unknown): Promise<void> {
+  await mkdir(join(RELAY_DIR, 'bench', 'profiles'), { recursive: true });
+  const out = join(RELAY_DIR, 'bench', 'profiles', `${name}.cpuprofile`);
+  await writeFile(out, JSON.stringify(profile));
+  process.stdout.write(`  profile: ${out}\n${summarise(out, 25).replace(/^/gm, '    ')}\n`);
+}
+
 const delta = (s: Map<string, Sample>, from: string, to: string) => {
   const a = s.get(from)!;
   const b = s.get(to)!;
   return { seconds: (b.t - a.t) / 1000, relayCpu: b.relayCpu - a.relayCpu, generatorCpu: b.generatorCpu - a.generatorCpu, rss: b.relayRss - a.relayRss, rssAfter: b.relayRss };
 };
 
-async function withRelay<T>(o: Options, devices: number, fn: (relay: RelayProcess, run: string) => Promise<T>, profileName?: string): Promise<T> {
+async function withRelay<T>(o: Options, devices: number, fn: (relay: RelayProcess, run: string) => Promise<T>): Promise<T> {
   const dir = await mkdtemp(join(tmpdir(), 'parley-relay-bench-'));
   tempDirs.add(dir);
   const run = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
   const t0 = performance.now();
   await seedDevices(join(dir, 'data'), run, devices);
   process.stdout.write(`  seeded ${devices} devices in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
-  const nodeFlags = o.profile && profileName ? ['--cpu-prof', `--cpu-prof-dir=${join(RELAY_DIR, 'bench', 'profiles')}`, `--cpu-prof-name=${profileName}.cpuprofile`] : [];
+  const nodeFlags = o.profile ? ['--inspect=127.0.0.1:0'] : [];
   const relay = await startRelay(join(dir, 'data'), relaySettings(o), nodeFlags);
   relays.add(relay);
   try {
@@ -172,7 +193,7 @@ async function runW1(o: Options, paced: boolean): Promise<BenchRecord> {
   return withRelay(o, pairs * 2, async (relay, run) => {
     const { results, samples } = await drive<W1Result>(relay, [
       { cmd: 'w1', params: { url: relay.wsUrl, run, pairs, payloadBytes: 100, inFlight: 10, rate, warmupMs: o.quick ? 500 : 3000, durationMs: o.quick ? 2000 : 10_000 } },
-    ]);
+    ], {}, { name: paced ? 'w1-paced' : 'w1', from: 'start', to: 'end' });
     const r = results[0];
     const d = delta(samples, 'start', 'end');
     const ok = r.outOfOrder === 0 && r.deliveredTotal === r.sentTotal && r.committedTotal === r.sentTotal && Object.keys(r.errors).length === 0;
@@ -195,7 +216,7 @@ async function runW1(o: Options, paced: boolean): Promise<BenchRecord> {
       },
       raw: { ...r, relayCpuSeconds: d.relayCpu, generatorCpuSeconds: d.generatorCpu },
     };
-  }, paced ? 'w1-paced' : 'w1');
+  });
 }
 
 async function runW2(o: Options): Promise<BenchRecord> {
@@ -204,7 +225,7 @@ async function runW2(o: Options): Promise<BenchRecord> {
   return withRelay(o, senders + 1, async (relay, run) => {
     const { results, samples } = await drive<W2Result>(relay, [
       { cmd: 'w2', params: { url: relay.wsUrl, run, messages, senders, window: 500, payloadBytes: 100 } },
-    ]);
+    ], {}, { name: 'w2-ingest', from: 'ingest-start', to: 'ingest-end' });
     const r = results[0];
     const ingest = delta(samples, 'ingest-start', 'ingest-end');
     const catchup = delta(samples, 'catchup-start', 'catchup-end');
@@ -221,7 +242,7 @@ async function runW2(o: Options): Promise<BenchRecord> {
       checks: { 'all entries received once, in order': r.received === messages && r.outOfOrder === 0 && Object.keys(r.errors).length === 0 },
       raw: { ...r, ingestRelayCpu: ingest.relayCpu, catchupRelayCpu: catchup.relayCpu },
     };
-  }, 'w2');
+  });
 }
 
 async function runW3(o: Options): Promise<BenchRecord> {
@@ -233,7 +254,7 @@ async function runW3(o: Options): Promise<BenchRecord> {
       cmd: 'w3',
       params: { url: relay.wsUrl, run, from: g * per, count: Math.min(per, total - g * per), concurrency: 64 },
     }));
-    const { results, samples } = await drive<W3Result>(relay, commands, { 'logins-start': 1000, 'logins-end': 3000 });
+    const { results, samples } = await drive<W3Result>(relay, commands, { 'logins-start': 1000, 'logins-end': 3000 }, { name: 'w3-logins', from: 'logins-start', to: 'logins-end' });
     const logins = delta(samples, 'logins-start', 'logins-end');
     const memory = delta(samples, 'logins-start', 'idle-end');
     const open = results.reduce((a, r) => a + r.open, 0);
@@ -250,7 +271,7 @@ async function runW3(o: Options): Promise<BenchRecord> {
       checks: { 'all connections open and authenticated': open === total },
       raw: { results, loginSeconds: logins.seconds, relayCpu: logins.relayCpu, rssDelta: memory.rss },
     };
-  }, 'w3');
+  });
 }
 
 // ---------------------------------------------------------------- main

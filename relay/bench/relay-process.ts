@@ -40,6 +40,8 @@ export interface RelayProcess {
   httpUrl: string;
   /** warn/error log lines the relay printed (counted, not shown, unless asked). */
   problems: string[];
+  /** The DevTools endpoint when started with --inspect. */
+  inspectorUrl?: string;
   stop(): Promise<void>;
 }
 
@@ -51,6 +53,7 @@ export async function startRelay(dataDir: string, flags: string[], nodeFlags: st
     { cwd: RELAY_DIR, stdio: ['ignore', 'ignore', 'pipe'] },
   );
   const problems: string[] = [];
+  let inspectorUrl: string | undefined;
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('the relay did not start within 20 s')), 20_000);
@@ -59,7 +62,8 @@ export async function startRelay(dataDir: string, flags: string[], nodeFlags: st
       if (line.includes('"relay.listening"')) {
         clearTimeout(timer);
         resolve((JSON.parse(line) as { url: string }).url);
-      } else if (/"level":"(warn|error)"|Error/.test(line)) problems.push(line);
+      } else if (line.startsWith('Debugger listening on ')) inspectorUrl = line.slice('Debugger listening on '.length).trim();
+      else if (/"level":"(warn|error)"|Error/.test(line)) problems.push(line);
     });
   });
   const stop = async () => {
@@ -69,5 +73,5 @@ export async function startRelay(dataDir: string, flags: string[], nodeFlags: st
     await exited;
     clearTimeout(killer);
   };
-  return { pid: child.pid!, wsUrl: url.replace(/^http/, 'ws') + '/v1/ws', httpUrl: url, problems, stop };
+  return { pid: child.pid!, wsUrl: url.replace(/^http/, 'ws') + '/v1/ws', httpUrl: url, problems, inspectorUrl, stop };
 }
