@@ -25,10 +25,24 @@ export type BusEvent =
 export type BusHandler = (event: BusEvent) => void;
 
 export interface Bus {
-  /** Delivers to every subscriber of every relay sharing the bus, including this one. */
+  /**
+   * Delivers to every subscriber of every relay sharing the bus that has an interest in
+   * the event, including this one. A bus spanning relays may route a device's events only
+   * to relays that follow the device (see followDevice).
+   */
   publish(event: BusEvent): void;
   /** Returns an unsubscribe function. */
   subscribe(handler: BusHandler): () => void;
+  /**
+   * The hub attached a socket of `device` (of `user`) on this relay: route the device's
+   * events here, and count the user as online on this relay. Resolves once events for the
+   * device reach this relay. Optional: a single-process bus sees every event anyway.
+   */
+  followDevice?(device: string, user: string): Promise<void>;
+  /** The device's socket on this relay is gone. */
+  unfollowDevice?(device: string, user: string): void;
+  /** Whether `user` has a device connected to another relay sharing the bus. */
+  onlineElsewhere?(user: string): Promise<boolean>;
   close(): Promise<void>;
 }
 

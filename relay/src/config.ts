@@ -48,6 +48,12 @@ export interface RelayConfig {
   metrics: boolean;
   /** When set, GET /metrics requires `Authorization: Bearer <token>`. */
   metricsToken: string | undefined;
+  /** MongoDB connection string; set: the MongoDB store instead of the embedded SQLite one. */
+  mongodbUrl: string | undefined;
+  /** Redis URL; set: live pushes between relays go over Redis pub/sub. */
+  redisUrl: string | undefined;
+  /** With Redis: how often each connected device's mailbox is re-read, bounding the delay a lost pub/sub message can cause. */
+  redisResyncMs: number;
   limits: RelayLimits;
 }
 
@@ -79,6 +85,9 @@ export const SETTINGS: Setting[] = [
   { key: 'sqliteSynchronous', flag: '--sqlite-synchronous', env: 'PARLEY_SQLITE_SYNCHRONOUS', kind: 'sync', default: 'FULL', doc: 'Embedded store durability: FULL (survives power loss) or NORMAL (survives crashes).' },
   { key: 'metrics', flag: '--metrics', env: 'PARLEY_METRICS', kind: 'bool', default: true, doc: 'Serve GET /metrics in Prometheus text format (aggregate counts only, no ids).' },
   { key: 'metricsToken', flag: '--metrics-token', env: 'PARLEY_METRICS_TOKEN', kind: 'string', default: undefined, doc: 'Bearer token GET /metrics requires; unset: open (block /metrics at the proxy). Prefer the env var: flags show in `ps`.' },
+  { key: 'mongodbUrl', flag: '--mongodb-url', env: 'PARLEY_MONGODB_URL', kind: 'string', default: undefined, doc: 'MongoDB connection string (replica set); set: use the MongoDB store. PARLEY_MONGODB_DB, _W and _JOURNAL tune it (docs/self-hosting.md).' },
+  { key: 'redisUrl', flag: '--redis-url', env: 'PARLEY_REDIS_URL', kind: 'string', default: undefined, doc: 'redis://host:port; set: relays sharing one store push to each other over Redis pub/sub.' },
+  { key: 'redisResyncMs', flag: '--redis-resync-ms', env: 'PARLEY_REDIS_RESYNC_MS', kind: 'int', default: 10_000, doc: 'With Redis: re-read every connected mailbox this often, so a lost pub/sub message delays delivery by at most this long.' },
   { key: 'limits.maxFrameBytes', flag: '--max-frame-bytes', env: 'PARLEY_MAX_FRAME_BYTES', kind: 'int', default: L.maxFrameBytes, doc: `Largest WebSocket frame (hard ceiling ${HARD_LIMITS.maxFrameBytes}).` },
   { key: 'limits.maxBodyBytes', flag: '--max-body-bytes', env: 'PARLEY_MAX_BODY_BYTES', kind: 'int', default: L.maxBodyBytes, doc: 'Largest JSON request body.' },
   { key: 'limits.maxBlobBytes', flag: '--max-blob-bytes', env: 'PARLEY_MAX_BLOB_BYTES', kind: 'int', default: L.maxBlobBytes, doc: 'Largest blob upload (100 MiB).' },

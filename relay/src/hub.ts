@@ -47,7 +47,12 @@ export class Hub {
     const user = conn.user!;
     const old = this.byDevice.get(device);
     this.byDevice.set(device, conn);
-    if (old && old !== conn) old.close(CLOSE_CODES.replaced, 'replaced', 'A newer socket of this device logged in.');
+    if (old) old.close(CLOSE_CODES.replaced, 'replaced', 'A newer socket of this device logged in.');
+    else if (this.ctx.bus.followDevice) {
+      // Before `ready`: from then on, pushes and typing for the device must reach this relay.
+      await this.ctx.bus.followDevice(device, user);
+      if (this.byDevice.get(device) !== conn) return; // closed or replaced meanwhile
+    }
     this.ctx.bus.publish({ type: 'login', device, connection: conn.id });
     let devices = this.byUser.get(user);
     const cameOnline = !devices || devices.size === 0;
@@ -61,12 +66,17 @@ export class Hub {
   detach(conn: Connection): void {
     this.sockets.delete(conn);
     this.unwatchAll(conn);
-    if (!conn.device || this.byDevice.get(conn.device) !== conn) return;
-    this.byDevice.delete(conn.device);
+    if (!conn.device) return;
     const user = conn.user!;
+    if (this.byDevice.get(conn.device) === conn) {
+      this.byDevice.delete(conn.device);
+      this.ctx.bus.unfollowDevice?.(conn.device, user);
+    }
+    // A socket replaced by a newer one of its device leaves byUser too, or the user
+    // would never be seen going offline.
     const devices = this.byUser.get(user);
-    devices?.delete(conn);
-    if (devices && devices.size === 0) {
+    if (!devices?.delete(conn)) return;
+    if (devices.size === 0) {
       this.byUser.delete(user);
       const now = this.ctx.now();
       const visibility = this.presence.get(user)?.visibility ?? 'everyone';
@@ -109,8 +119,13 @@ export class Hub {
   private async presenceOf(user: string): Promise<PresenceState> {
     const hit = this.presence.get(user);
     if (hit) return hit;
-    const [lastSeen, visibility] = await Promise.all([this.ctx.store.getLastSeen(user), this.ctx.store.getPresenceVisibility(user)]);
-    const state = { online: (this.byUser.get(user)?.size ?? 0) > 0, lastSeen, visibility };
+    const [lastSeen, visibility, elsewhere] = await Promise.all([
+      this.ctx.store.getLastSeen(user),
+      this.ctx.store.getPresenceVisibility(user),
+      // Relays sharing a bus: the user may be connected to another one.
+      (this.byUser.get(user)?.size ?? 0) === 0 && this.ctx.bus.onlineElsewhere ? this.ctx.bus.onlineElsewhere(user) : false,
+    ]);
+    const state = { online: (this.byUser.get(user)?.size ?? 0) > 0 || elsewhere, lastSeen, visibility };
     if (this.presence.size >= MAX_PRESENCE_CACHE) this.presence.clear();
     // A bus event may have filled the cache while we read the store; it is newer.
     return this.presence.get(user) ?? (this.presence.set(user, state), state);
@@ -154,6 +169,9 @@ export class Hub {
         break;
       case 'presence': {
         const before = this.presence.get(e.user);
+        // Relays sharing a bus each announce a user their first device attached to: the
+        // second announcement changes nothing, and watchers need not hear it again.
+        if (before && before.online === e.online && before.lastSeen === e.lastSeen && before.visibility === e.visibility) break;
         this.presence.set(e.user, { online: e.online, lastSeen: e.lastSeen, visibility: e.visibility });
         for (const conn of this.watchers.get(e.user) ?? []) this.sendPresence(conn, e.user);
         // Reciprocity: a user who hides now sees everyone hidden, and the reverse.

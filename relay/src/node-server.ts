@@ -1,9 +1,8 @@
-// Serves a relay on Node: opens the embedded SQLite store under the data directory,
-// builds the app with createRelay, and wires @hono/node-server + @hono/node-ws. Used by
+// Serves a relay on Node: opens the configured store (embedded SQLite under the data
+// directory, or MongoDB) and bus (Redis when configured, else in-process), builds the
+// app with createRelay, and wires @hono/node-server + @hono/node-ws. Used by
 // the CLI entry (./node.ts) and by the integration tests, so both run the same wiring.
-import { mkdir } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
 import { type ServerType, serve } from '@hono/node-server';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import { createNodeWebSocket } from '@hono/node-ws';
@@ -12,7 +11,9 @@ import { Hono } from 'hono';
 import { collectDefaultMetrics } from 'prom-client';
 import { type Relay, type RelayDeps, createRelay } from './app.ts';
 import type { RelayConfig } from './config.ts';
-import { openSqliteStore } from './store/sqlite.ts';
+import { openRedisBusFromConfig } from './bus-redis.ts';
+import { createLogger } from './log.ts';
+import { openStoreFromConfig } from './runtime/open-store.ts';
 
 // @hono/node-ws reports a socket error (a text frame that is not UTF-8: 1007; a frame
 // above maxPayload: 1009) with `new ErrorEvent(...)`, a global Node has only from 22 on.
@@ -42,10 +43,12 @@ export interface NodeRelay {
 }
 
 export async function serveNode(config: RelayConfig, extra: Partial<Pick<RelayDeps, 'bus' | 'log' | 'now' | 'store'>> = {}): Promise<NodeRelay> {
-  await mkdir(config.dataDir, { recursive: true });
-  const store =
-    extra.store ??
-    (await openSqliteStore({ path: join(config.dataDir, 'relay.db'), blobDir: join(config.dataDir, 'blobs'), synchronous: config.sqliteSynchronous }));
+  const log = extra.log ?? createLogger(config.logLevel);
+  const store = extra.store ?? (await openStoreFromConfig(config, { env: process.env }));
+  const bus = extra.bus ?? (await openRedisBusFromConfig(config, log).catch(async (err) => {
+    await store.close();
+    throw err;
+  }));
 
   // createNodeWebSocket needs the app that handles upgrades before the relay exists; a
   // shell app forwards everything (same env, which carries the Node request) to the relay's.
@@ -57,6 +60,8 @@ export async function serveNode(config: RelayConfig, extra: Partial<Pick<RelayDe
   const relay = await createRelay(config, {
     ...extra,
     store,
+    bus,
+    log,
     upgradeWebSocket: nodeWs.upgradeWebSocket,
     clientAddress: (c) => getConnInfo(c).remote.address,
   });

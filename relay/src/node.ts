@@ -18,7 +18,7 @@ async function main(): Promise<void> {
   }
   const log = createLogger(config.logLevel);
   const running = await serveNode(config, { log });
-  log.info('relay.listening', { url: running.url, dataDir: config.dataDir, store: running.relay.context.store.kind });
+  log.info('relay.listening', { url: running.url, dataDir: config.dataDir, store: running.relay.context.store.kind, bus: config.redisUrl ? 'redis' : 'in-process' });
 
   let stopping = false;
   const stop = (signal: string) => {

@@ -11,9 +11,9 @@
 // better-sqlite3 is synchronous, so every method runs to completion without interleaving:
 // concurrent calls are serialised by the event loop, which is what makes sequence numbers
 // gapless and prekey claims exclusive without further locking.
-import Database from 'better-sqlite3';
 import type { OneTimePrekey, PresenceVisibility, SignedDeviceList, SignedPrekey } from '@parley/common/protocol';
 import { BlobFiles } from './blob-files.ts';
+import { type SqliteConnection, type SqliteDriverName, openSqliteConnection } from './sqlite-driver.ts';
 import { migrate } from './sqlite-migrations/index.ts';
 import type {
   AppendRequest,
@@ -34,6 +34,8 @@ export interface SqliteStoreOptions {
   synchronous?: 'FULL' | 'NORMAL';
   /** How long a writer waits for a lock held by another connection, in ms (default 5000). */
   busyTimeoutMs?: number;
+  /** Default: better-sqlite3 on Node, node:sqlite on Deno (see sqlite-driver.ts). */
+  driver?: SqliteDriverName;
 }
 
 /** What the store's connection is actually running with (for tests, logs and /healthz). */
@@ -54,7 +56,7 @@ const SWEEP_CHUNK = 5000;
 
 export async function openSqliteStore(options: SqliteStoreOptions): Promise<SqliteMailboxStore> {
   const blobs = await BlobFiles.open(options.blobDir);
-  const db = new Database(options.path);
+  const db = await openSqliteConnection(options.path, options.driver);
   try {
     // Connection settings first; then the schema (which refuses a newer database before
     // anything in the file changes); then WAL, which is persistent in the file.
@@ -73,7 +75,7 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Sqli
 
 type Statements = ReturnType<typeof prepare>;
 
-function prepare(db: Database.Database) {
+function prepare(db: SqliteConnection) {
   const s = (sql: string) => db.prepare(sql);
   return {
     putDeviceList: s(
@@ -163,11 +165,15 @@ class SqliteStore implements SqliteMailboxStore {
   private closed = false;
 
   constructor(
-    private readonly db: Database.Database,
+    private readonly db: SqliteConnection,
     private readonly blobs: BlobFiles,
   ) {
     const q = (this.q = prepare(db));
 
+    // Every write transaction is BEGIN IMMEDIATE: relays on one machine may share this
+    // file (docs/self-hosting-deno-redis.md), and a deferred transaction that read first
+    // cannot take the write lock after another process committed (SQLITE_BUSY at once,
+    // busy_timeout notwithstanding); IMMEDIATE waits for the lock up front instead.
     // The hot path: every send of a batch in one transaction, one fsync for all of them.
     this.appendBatch = db.transaction((requests: AppendRequest[]) => {
       const results: AppendResult[] = new Array(requests.length);
@@ -190,19 +196,19 @@ class SqliteStore implements SqliteMailboxStore {
         results[r] = { seqs, ts: req.now, duplicate: false };
       }
       return results;
-    });
+    }).immediate;
 
     this.removeDeviceTx = db.transaction((deviceId: string) => {
       q.deleteDevice.run(deviceId);
       q.deletePrekeys.run(deviceId);
       q.deleteMailbox.run(deviceId);
       q.deleteCounter.run(deviceId);
-    });
+    }).immediate;
 
     this.addPrekeysTx = db.transaction((deviceId: string, prekeys: OneTimePrekey[]) => {
       for (const p of prekeys) q.addPrekey.run(deviceId, p.id, p.key);
       return q.countPrekeys.get(deviceId) as number;
-    });
+    }).immediate;
 
     this.claimHandleTx = db.transaction((handle: string, userId: string) => {
       const owner = q.handleOwner.get(handle) as string | undefined;
@@ -210,7 +216,7 @@ class SqliteStore implements SqliteMailboxStore {
       q.releaseHandle.run(userId);
       q.insertHandle.run(handle, userId);
       return true;
-    });
+    }).immediate;
 
     this.setSignedPrekeyTx = db.transaction((deviceId: string, prekey: SignedPrekey) => {
       const row = q.getDevice.get(deviceId) as { keys: string } | undefined;
@@ -218,7 +224,7 @@ class SqliteStore implements SqliteMailboxStore {
       const keys = JSON.parse(row.keys) as DeviceRecord['keys'];
       keys.signedPrekey = { id: prekey.id, key: prekey.key, sig: prekey.sig };
       q.setDeviceKeys.run(JSON.stringify(keys), deviceId);
-    });
+    }).immediate;
   }
 
   // ------------------------------------------------------------ accounts and devices

@@ -2,7 +2,7 @@
 // The schema version is PRAGMA user_version. All pending migrations run in one
 // transaction, so a failed upgrade leaves the database exactly as it was. A database
 // written by a newer relay is refused rather than guessed at.
-import type Database from 'better-sqlite3';
+import type { SqliteConnection } from '../sqlite-driver.ts';
 import { initial } from './001-initial.ts';
 
 export interface Migration {
@@ -31,12 +31,15 @@ export class StoreVersionError extends Error {
 }
 
 /** Brings the database to LATEST_VERSION. Returns the version it found. */
-export function migrate(db: Database.Database, path: string): number {
+export function migrate(db: SqliteConnection, path: string): number {
   const found = db.pragma('user_version', { simple: true }) as number;
   if (found > LATEST_VERSION) throw new StoreVersionError(found, LATEST_VERSION, path);
   if (found === LATEST_VERSION) return found;
   db.transaction(() => {
-    for (const m of MIGRATIONS.slice(found)) {
+    // Another relay process sharing the file may have migrated while this one waited for the lock.
+    const current = db.pragma('user_version', { simple: true }) as number;
+    if (current > LATEST_VERSION) throw new StoreVersionError(current, LATEST_VERSION, path);
+    for (const m of MIGRATIONS.slice(current)) {
       if (m.version !== MIGRATIONS.indexOf(m) + 1) throw new Error(`migration ${m.name} is out of order`);
       db.exec(m.sql);
     }
