@@ -89,7 +89,12 @@ export interface MessengerOptions {
   outboxPolicy?: Partial<OutboxPolicy>;
   typingTimings?: TypingTimings;
   /** Test hooks around the receive commit (crash tests kill the process here). */
-  hooks?: { beforeCommit?(lastSeq: number): void; afterCommit?(lastSeq: number): void };
+  hooks?: {
+    beforeCommit?(lastSeq: number): void;
+    afterCommit?(lastSeq: number): void;
+    /** After the relay confirmed a send, before the outbox records it. */
+    afterSent?(clientMsgId: string): void;
+  };
 }
 
 /** What the outbox stores for an item; `at` of a message is filled in from its stored clock. */
@@ -168,6 +173,9 @@ export class Messenger implements MessengerApi {
     this.closed = true;
     this.outbox.stop();
     this.relay?.stop();
+    // Let an in-flight send and a delivery batch finish their bookkeeping before the database closes.
+    await this.outbox.flush().catch(() => undefined);
+    await this.relay?.drained();
     this.profile.close();
   }
 
@@ -408,7 +416,10 @@ export class Messenger implements MessengerApi {
         if (err instanceof RelayOfflineError) return 'retry';
         throw err;
       }
-      if (res.ok) return 'sent';
+      if (res.ok) {
+        this.opts.hooks?.afterSent?.(item.clientMsgId);
+        return 'sent';
+      }
       this.log.info('send.refused', { cid: item.clientMsgId, code: res.code });
       switch (res.code) {
         case 'stale_devices':

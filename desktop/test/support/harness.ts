@@ -5,6 +5,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startTestRelay, type TestRelay } from '../../../relay/test/support/relay.ts';
+import { resolveConfig } from '../../../relay/src/config.ts';
+import { createLogger } from '../../../relay/src/log.ts';
+import { serveNode, type NodeRelay } from '../../../relay/src/node-server.ts';
 import type { MessengerEvent } from '@parley/common/api/index';
 import { Messenger, type MessengerOptions } from '../../src/core/messenger.ts';
 
@@ -34,7 +37,7 @@ export class Cores {
     return m;
   }
 
-  async user(relay: TestRelay, name: string, profileDir?: string) {
+  async user(relay: { host: string }, name: string, profileDir?: string) {
     const m = await this.core(profileDir);
     await m.createAccount({ displayName: name, relayUrl: `http://${relay.host}` });
     return m;
@@ -75,4 +78,39 @@ export async function online(m: Messenger): Promise<void> {
 
 export async function texts(m: Messenger, conversationId: string): Promise<string[]> {
   return (await m.getHistory({ conversationId })).messages.map((x) => x.body.text);
+}
+
+/** A relay that can be stopped and started again on the same port and data directory. */
+export class RestartableRelay {
+  private running: NodeRelay | null = null;
+  port = 0;
+  readonly dataDir = mkdtempSync(join(tmpdir(), 'parley-relay-engine-'));
+
+  get host(): string {
+    return `127.0.0.1:${this.port}`;
+  }
+
+  async start(): Promise<void> {
+    if (this.running) return;
+    const config = resolveConfig({
+      port: this.port,
+      host: '127.0.0.1',
+      dataDir: this.dataDir,
+      sqliteSynchronous: 'NORMAL',
+      logLevel: 'silent',
+      limits: { addressRequestsPerSecond: 0 },
+    });
+    this.running = await serveNode(config, { log: createLogger((process.env.PARLEY_TEST_LOG as 'debug') ?? 'silent') });
+    this.port = this.running.port;
+  }
+
+  async stop(): Promise<void> {
+    await this.running?.close();
+    this.running = null;
+  }
+
+  async dispose(): Promise<void> {
+    await this.stop();
+    rmSync(this.dataDir, { recursive: true, force: true });
+  }
 }

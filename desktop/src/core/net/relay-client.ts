@@ -149,6 +149,11 @@ export class RelayClient {
     this.setState('offline');
   }
 
+  /** Resolves when the delivery batch being processed (if any) is done. */
+  drained(): Promise<void> {
+    return this.deliverChain;
+  }
+
   /** Sends and waits for the relay's `sent` or `error` for this cid. */
   send(req: SendRequest): Promise<SendResult> {
     if (!this.online || !this.socket) return Promise.reject(new RelayOfflineError());
