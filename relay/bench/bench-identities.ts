@@ -16,8 +16,8 @@ import {
   wsAuthSigningInput,
 } from '@parley/common/protocol';
 import { toBase64Url } from '@parley/common/encoding';
+import { sodium } from '@parley/common/sodium';
 
-const ED25519_PKCS8 = Buffer.from('302e020100300506032b657004220420', 'hex');
 const X25519_PKCS8 = Buffer.from('302e020100300506032b656e04220420', 'hex');
 
 export interface Signer {
@@ -30,11 +30,12 @@ function seed(tag: string): Buffer {
   return createHash('sha256').update(tag).digest();
 }
 
+/** The key pair of a 32-byte seed. (A JWK import is ~15× faster than a PKCS#8 one.) */
 export function ed25519FromSeed(s: Uint8Array): Signer {
-  const key = createPrivateKey({ key: Buffer.concat([ED25519_PKCS8, s]), format: 'der', type: 'pkcs8' });
-  const spki = createPublicKey(key).export({ format: 'der', type: 'spki' });
-  const publicKey = new Uint8Array(spki.subarray(spki.length - 32));
-  return { key, publicKey, publicB64: toBase64Url(publicKey) };
+  const publicKey = sodium().crypto_sign_seed_keypair(s).publicKey;
+  const publicB64 = toBase64Url(publicKey);
+  const key = createPrivateKey({ key: { kty: 'OKP', crv: 'Ed25519', d: toBase64Url(s), x: publicB64 }, format: 'jwk' });
+  return { key, publicKey, publicB64 };
 }
 
 function x25519PublicFromSeed(s: Uint8Array): string {

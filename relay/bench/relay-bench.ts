@@ -98,7 +98,14 @@ interface ProfileWindow {
   to: string;
 }
 
-async function drive<R>(relay: RelayProcess, commands: GeneratorCommand[], holdMs: Record<string, number> = {}, window?: ProfileWindow): Promise<{ results: R[]; samples: Map<string, Sample> }> {
+async function drive<R>(
+  relay: RelayProcess,
+  commands: GeneratorCommand[],
+  holdMs: Record<string, number> = {},
+  window?: ProfileWindow,
+  /** Runs at a mark after the readings, before the generators continue. */
+  atMark?: (name: string) => Promise<void>,
+): Promise<{ results: R[]; samples: Map<string, Sample> }> {
   const profiler = window && relay.inspectorUrl ? await InspectorProfiler.connect(relay.inspectorUrl) : undefined;
   const gens = commands.map(() => {
     const c = fork(join(RELAY_DIR, 'bench/load-generator.ts'), [], { cwd: RELAY_DIR, execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
@@ -124,7 +131,8 @@ async function drive<R>(relay: RelayProcess, commands: GeneratorCommand[], holdM
             arrived.set(m.name, n);
             if (n < gens.length) return;
             samples.set(m.name, sample());
-            const release = () => setTimeout(() => gens.forEach((x) => x.send({ cmd: 'continue' } satisfies GeneratorCommand)), holdMs[m.name] ?? 0);
+            const go = () => setTimeout(() => gens.forEach((x) => x.send({ cmd: 'continue' } satisfies GeneratorCommand)), holdMs[m.name] ?? 0);
+            const release = () => (atMark ? void atMark(m.name).then(go, reject) : go());
             if (profiler && m.name === window!.from) void profiler.start().then(release);
             else if (profiler && m.name === window!.to) void profiler.stop().then((p) => saveProfile(window!.name, p)).then(release, reject);
             else release();
@@ -162,14 +170,14 @@ const delta = (s: Map<string, Sample>, from: string, to: string) => {
   return { seconds: (b.t - a.t) / 1000, relayCpu: b.relayCpu - a.relayCpu, generatorCpu: b.generatorCpu - a.generatorCpu, rss: b.relayRss - a.relayRss, rssAfter: b.relayRss };
 };
 
-async function withRelay<T>(o: Options, devices: number, fn: (relay: RelayProcess, run: string) => Promise<T>): Promise<T> {
+async function withRelay<T>(o: Options, devices: number, fn: (relay: RelayProcess, run: string) => Promise<T>, inspect = false): Promise<T> {
   const dir = await mkdtemp(join(tmpdir(), 'parley-relay-bench-'));
   tempDirs.add(dir);
   const run = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
   const t0 = performance.now();
   await seedDevices(join(dir, 'data'), run, devices);
   process.stdout.write(`  seeded ${devices} devices in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
-  const nodeFlags = o.profile ? ['--inspect=127.0.0.1:0'] : [];
+  const nodeFlags = o.profile || inspect ? ['--inspect=127.0.0.1:0'] : [];
   const relay = await startRelay(join(dir, 'data'), relaySettings(o), nodeFlags);
   relays.add(relay);
   try {
@@ -193,7 +201,7 @@ async function runW1(o: Options, paced: boolean): Promise<BenchRecord> {
   return withRelay(o, pairs * 2, async (relay, run) => {
     const { results, samples } = await drive<W1Result>(relay, [
       { cmd: 'w1', params: { url: relay.wsUrl, run, pairs, payloadBytes: 100, inFlight: 10, rate, warmupMs: o.quick ? 500 : 3000, durationMs: o.quick ? 2000 : 10_000 } },
-    ], {}, { name: paced ? 'w1-paced' : 'w1', from: 'start', to: 'end' });
+    ], {}, o.profile ? { name: paced ? 'w1-paced' : 'w1', from: 'start', to: 'end' } : undefined);
     const r = results[0];
     const d = delta(samples, 'start', 'end');
     const ok = r.outOfOrder === 0 && r.deliveredTotal === r.sentTotal && r.committedTotal === r.sentTotal && Object.keys(r.errors).length === 0;
@@ -225,7 +233,7 @@ async function runW2(o: Options): Promise<BenchRecord> {
   return withRelay(o, senders + 1, async (relay, run) => {
     const { results, samples } = await drive<W2Result>(relay, [
       { cmd: 'w2', params: { url: relay.wsUrl, run, messages, senders, window: 500, payloadBytes: 100 } },
-    ], {}, { name: 'w2-ingest', from: 'ingest-start', to: 'ingest-end' });
+    ], {}, o.profile ? { name: 'w2-ingest', from: 'ingest-start', to: 'ingest-end' } : undefined);
     const r = results[0];
     const ingest = delta(samples, 'ingest-start', 'ingest-end');
     const catchup = delta(samples, 'catchup-start', 'catchup-end');
@@ -254,7 +262,18 @@ async function runW3(o: Options): Promise<BenchRecord> {
       cmd: 'w3',
       params: { url: relay.wsUrl, run, from: g * per, count: Math.min(per, total - g * per), concurrency: 64 },
     }));
-    const { results, samples } = await drive<W3Result>(relay, commands, { 'logins-start': 1000, 'logins-end': 3000 }, { name: 'w3-logins', from: 'logins-start', to: 'logins-end' });
+    // Heap after a full collection, read through the inspector: what the connections
+    // really hold, without the garbage the logins left behind.
+    const inspector = relay.inspectorUrl ? await InspectorProfiler.connect(relay.inspectorUrl) : undefined;
+    const heap = new Map<string, { heapUsed: number; rss: number }>();
+    const atMark = async (name: string) => {
+      if (!inspector || (name !== 'logins-start' && name !== 'idle-end')) return;
+      await inspector.call('HeapProfiler.collectGarbage');
+      const r = (await inspector.call('Runtime.evaluate', { expression: 'JSON.stringify(process.memoryUsage())', returnByValue: true })) as { result: { value: string } };
+      heap.set(name, { heapUsed: (JSON.parse(r.result.value) as { heapUsed: number }).heapUsed, rss: rssBytes(relay.pid) });
+    };
+    const { results, samples } = await drive<W3Result>(relay, commands, { 'logins-start': 1000, 'logins-end': 3000 }, o.profile ? { name: 'w3-logins', from: 'logins-start', to: 'logins-end' } : undefined, atMark).finally(() => inspector?.close());
+    const gc = heap.size === 2 ? { heap: (heap.get('idle-end')!.heapUsed - heap.get('logins-start')!.heapUsed) / total / 1024, rss: (heap.get('idle-end')!.rss - heap.get('logins-start')!.rss) / total / 1024 } : undefined;
     const logins = delta(samples, 'logins-start', 'logins-end');
     const memory = delta(samples, 'logins-start', 'idle-end');
     const open = results.reduce((a, r) => a + r.open, 0);
@@ -266,12 +285,13 @@ async function runW3(o: Options): Promise<BenchRecord> {
         'relay CPU-ms per login': (logins.relayCpu / total) * 1000,
         'generator CPU-ms per login': (logins.generatorCpu / total) * 1000,
         'relay KiB per connection': memory.rss / total / 1024,
+        ...(gc ? { 'relay KiB per connection after full GC (RSS)': gc.rss, 'relay JS heap KiB per connection after full GC': gc.heap } : {}),
         'relay RSS MiB (all connected)': memory.rssAfter / 2 ** 20,
       },
       checks: { 'all connections open and authenticated': open === total },
-      raw: { results, loginSeconds: logins.seconds, relayCpu: logins.relayCpu, rssDelta: memory.rss },
+      raw: { results, loginSeconds: logins.seconds, relayCpu: logins.relayCpu, rssDelta: memory.rss, heap: Object.fromEntries(heap) },
     };
-  });
+  }, true);
 }
 
 // ---------------------------------------------------------------- main
