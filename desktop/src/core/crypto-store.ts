@@ -60,6 +60,11 @@ export class CryptoStore {
     }
   }
 
+  /** Forgets cached records: call when a savepoint that wrote some of them rolled back. */
+  dropCache(): void {
+    this.cache.clear();
+  }
+
   private read<T>(name: string, parse: (x: unknown) => T): T | null {
     if (this.cache.has(name)) return this.cache.get(name) as T;
     const raw = this.secrets.getJson<unknown>(name);

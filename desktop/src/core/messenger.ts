@@ -320,8 +320,9 @@ export class Messenger implements MessengerApi {
           results.push(r);
           delivered.push(...r.delivered);
         } catch (err) {
+          // The savepoint rolled back; cached records it wrote are stale now.
+          this.crypto.dropCache();
           if (!(err instanceof CryptoError) && (err as { code?: string }).code !== 'bad_content') throw err;
-          this.crypto.atomic(() => undefined);
           this.log.warn('receive.undecryptable', { seq: entry.s, code: (err as { code?: string }).code ?? 'error' });
         }
       }
