@@ -1,5 +1,5 @@
 // The MongoDB store's collections, their document shapes and every index, in one place
-// so docs/self-hosting-mongodb.md and the index tests have one thing to agree with.
+// so docs/self-hosting.md ("MongoDB") and the index tests have one thing to agree with.
 //
 // Every per-device collection leads with the device id, which is also the shard key
 // (device ids are hashes, so a ranged key on them spreads evenly): a send's entries, a

@@ -1,5 +1,5 @@
 // The MongoDB MailboxStore, for relays that share one database (official `mongodb`
-// driver). Selected by setting PARLEY_MONGODB_URL; see docs/self-hosting-mongodb.md for
+// driver). Selected by setting PARLEY_MONGODB_URL; see docs/self-hosting.md ("MongoDB") for
 // the collections, indexes, shard key and write concern.
 //
 // The modules beside this one do the work: mongodb-options.ts (configuration),
