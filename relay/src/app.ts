@@ -134,8 +134,25 @@ export async function createRelay(config: RelayConfig, deps: RelayDeps): Promise
       let conn: Connection | undefined;
       return {
         onOpen(_evt, ws) {
+          // Frames sent in one turn (the `sent` answers of one group commit, deliver
+          // batches) leave in one write: the Node socket stays corked until this turn's
+          // microtasks have run, saving a syscall per frame. Without a corkable socket
+          // (Deno) frames go out one by one.
+          const tcp = (ws.raw as { _socket?: { cork?: () => void; uncork: () => void } } | undefined)?._socket;
+          let corked = false;
+          const uncork = () => {
+            corked = false;
+            tcp!.uncork();
+          };
           const socket: RelaySocket = {
-            send: (data) => ws.send(data),
+            send: (data) => {
+              if (tcp?.cork && !corked) {
+                corked = true;
+                tcp.cork();
+                queueMicrotask(uncork);
+              }
+              ws.send(data);
+            },
             close: (code, reason) => ws.close(code, reason),
             // Both `ws` (Node) and the WHATWG WebSocket (Deno) expose bufferedAmount.
             bufferedAmount: () => (ws.raw as { bufferedAmount?: number } | undefined)?.bufferedAmount ?? 0,
