@@ -29,6 +29,14 @@ const start = () =>
     env: { PARLEY_REDIS_URL: redis.url },
   });
 
+const startDeno = () =>
+  spawnRelay({
+    runtime: 'deno',
+    dataDir,
+    overrides: { sqliteSynchronous: 'NORMAL', redisResyncMs: RESYNC_MS, limits: { addressRequestsPerSecond: 0 } },
+    env: { PARLEY_REDIS_URL: redis.url },
+  });
+
 const login = (relay: RelayProcess, d: TestDevice, after?: number) => TestSocket.login(relay.wsUrl, relay.host, d, after);
 
 async function sendOne(from: TestSocket, to: TestDevice, body = payload()): Promise<{ seq: number; body: string; at: number }> {
@@ -230,6 +238,28 @@ describe('relays sharing one store over Redis', () => {
       onC.close();
     });
   }
+
+  it('mixes runtimes: a Deno relay (node:sqlite on the same file) and a Node relay talk in real time', async () => {
+    const d = await startDeno();
+    extra.push(d);
+    const sa = await login(a, alice.devices[0]);
+    const sd = await login(d, bob.devices[0]);
+    for (const [from, to, toSock] of [
+      [sa, bob.devices[0], sd],
+      [sd, alice.devices[0], sa],
+    ] as const) {
+      const m = await sendOne(from, to);
+      const [got] = await toSock.receive(1);
+      expect(Date.now() - m.at).toBeLessThan(REAL_TIME_MS);
+      expect(got).toMatchObject({ s: m.seq, b: m.body });
+      toSock.send({ t: 'ack', upTo: got.s });
+    }
+    sa.send({ t: 'eph', to: [{ d: bob.devices[0].id, b: 'dHlwaW5n' }] });
+    expect(await sd.next('eph')).toMatchObject({ b: 'dHlwaW5n' });
+    sa.close();
+    sd.close();
+    expect(await d.stop('SIGTERM')).toBe(0);
+  });
 
   it('a push lost while Redis is down only delays delivery until the next mailbox re-read', async () => {
     const sa = await login(a, alice.devices[0]);

@@ -15,10 +15,11 @@ export const DENO_BIN = join(repo, 'node_modules', '.bin', 'deno');
 
 /**
  * The permissions of `deno task relay` (deno.json) with this data directory: network, the
- * PARLEY_ variables, and reading and writing the data directory only.
+ * PARLEY_ variables and those the redis and mongodb drivers probe, and reading and
+ * writing the data directory only.
  */
 export function denoPermissions(dataDir: string): string[] {
-  return ['--allow-net', '--allow-env=PARLEY_*', `--allow-read=${dataDir}`, `--allow-write=${dataDir}`];
+  return ['--allow-net', '--allow-env=PARLEY_*,REDIS_*,MONGODB_*,AWS_*,FUNCTIONS_WORKER_RUNTIME,K_SERVICE,FUNCTION_*,VERCEL,VERCEL_REGION', `--allow-read=${dataDir}`, `--allow-write=${dataDir}`];
 }
 
 export interface RelayProcessOptions {

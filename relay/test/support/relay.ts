@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { type ConfigOverrides, resolveConfig } from '../../src/config.ts';
 import { createLogger } from '../../src/log.ts';
 import { type NodeRelay, serveNode } from '../../src/node-server.ts';
+import { startDenoTestRelay } from './relay-deno.ts';
 
 export interface TestRelay extends NodeRelay {
   /** host:port, as clients dial it (and sign it). */
@@ -16,7 +17,9 @@ export interface TestRelay extends NodeRelay {
   dispose(): Promise<void>;
 }
 
+/** A relay on Node in this process; with PARLEY_TEST_RELAY_RUNTIME=deno, a Deno relay process (./relay-deno.ts). */
 export async function startTestRelay(overrides: ConfigOverrides = {}): Promise<TestRelay> {
+  if (process.env.PARLEY_TEST_RELAY_RUNTIME === 'deno') return startDenoTestRelay(overrides);
   const dataDir = await mkdtemp(join(tmpdir(), 'parley-relay-test-'));
   const config = resolveConfig({
     port: 0,
