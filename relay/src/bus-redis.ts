@@ -63,6 +63,8 @@ if leaving == '1' and n == 0 then redis.call('PUBLISH', ARGV[4], ARGV[5]) end
 return n`;
 
 const RECONNECT_MAX_MS = 2_000;
+/** Retries of the first connection (about 1.5 s in all) before the relay refuses to start. */
+const STARTUP_RETRIES = 5;
 
 type RedisClient = ReturnType<typeof createClient>;
 
@@ -108,9 +110,13 @@ export class RedisBus implements Bus {
 
   /** Connects both clients (publisher and subscriber); fails if Redis cannot be reached. */
   static async open(options: RedisBusOptions): Promise<RedisBus> {
+    let started = false;
     const socket = {
       connectTimeout: 5_000,
-      reconnectStrategy: (retries: number) => Math.min(50 * 2 ** retries, RECONNECT_MAX_MS),
+      // At start-up, a few quick retries and then a clear error (a relay told to use Redis
+      // must not come up silently without it); once running, retry for ever.
+      reconnectStrategy: (retries: number, cause: Error) =>
+        !started && retries >= STARTUP_RETRIES ? cause : Math.min(50 * 2 ** retries, RECONNECT_MAX_MS),
     };
     // While disconnected, commands fail at once instead of queueing without bound: a
     // push is only a hint, and the resync after reconnecting covers what was dropped.
@@ -128,6 +134,7 @@ export class RedisBus implements Bus {
       await Promise.allSettled([pub.destroy(), sub.destroy()]);
       throw new Error(`cannot reach Redis at ${redact(options.url)}: ${(err as Error).message}`);
     }
+    started = true;
     await sub.subscribe(bus.broadcastChannel, bus.onMessage);
     await bus.refreshLiveness();
     bus.timers.push(setInterval(() => void bus.refreshLiveness(), Math.max(1_000, Math.floor(bus.livenessMs / 3))));
