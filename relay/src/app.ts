@@ -62,12 +62,12 @@ export async function createRelay(config: RelayConfig, deps: RelayDeps): Promise
   const L = config.limits;
   // The gauges read the hub and the store lazily, at scrape time.
   let hub: Hub | undefined;
-  const totalDepth = (deps.store as { totalDepth?: () => Promise<number> }).totalDepth;
-  const depth = totalDepth ? new MailboxDepthSampler(() => totalDepth.call(deps.store), now) : null;
+  // Read through the instrumented store (below), so a failing count is a counted store error.
+  const depth = new MailboxDepthSampler(() => store.totalDepth(), now);
   const metrics = new RelayMetrics({
     sockets: () => hub?.sockets.size ?? 0,
     devices: () => hub?.connectedDevices ?? 0,
-    mailboxDepth: () => depth?.sample() ?? Promise.resolve(null),
+    mailboxDepth: () => depth.sample(),
   });
   const store = instrumentStore(deps.store, metrics);
   const refused = (scope: 'device_frames' | 'address_requests' | 'bundle_fetches') => () => metrics.rateLimited.inc({ scope });

@@ -97,7 +97,8 @@ export class MailboxDepthSampler {
 
   sample(): Promise<number | null> {
     if (this.now() - this.at < this.minIntervalMs) return Promise.resolve(this.value);
-    return (this.reading ??= this.read()
+    return (this.reading ??= Promise.resolve()
+      .then(this.read)
       .then((v) => {
         this.value = v;
         return v;

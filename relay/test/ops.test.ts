@@ -141,6 +141,24 @@ describe('GET /metrics', () => {
     }
   });
 
+  it('reports the mailbox depth of the whole store, sampled', async () => {
+    const fresh = await startTestRelay();
+    try {
+      const [s1, r1] = [await registerUser(fresh.host, 1), await registerUser(fresh.host, 1)].map((u) => u.devices[0]);
+      const sock = await TestSocket.login(fresh.wsUrl, fresh.host, s1);
+      for (let i = 0; i < 3; i++) {
+        const cid = newCid();
+        sock.send({ t: 'send', cid, to: [{ d: r1.id, b: payload() }] });
+        await sock.next((f) => f.t === 'sent' && f.cid === cid);
+      }
+      sock.close();
+      const text = new TextDecoder().decode((await http(fresh.host, 'GET', '/metrics')).bytes);
+      expect(value(text, 'parley_mailbox_depth')).toBe(3);
+    } finally {
+      await fresh.dispose();
+    }
+  });
+
   it('is switched off by metrics=false', async () => {
     const off = await startTestRelay({ metrics: false });
     try {

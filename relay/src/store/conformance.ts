@@ -161,6 +161,15 @@ function mailboxTests(store: Get) {
     expect(await store().depth(b)).toBe(5);
   });
 
+  it('counts the entries of all mailboxes together (totalDepth)', async () => {
+    const [a, b] = [deviceId(), deviceId()];
+    expect(await store().totalDepth()).toBe(0);
+    for (let i = 0; i < 3; i++) await store().append([send(deviceId(), [a, b])]);
+    expect(await store().totalDepth()).toBe(6);
+    await store().ack(a, 2);
+    expect(await store().totalDepth()).toBe(4);
+  });
+
   it('keeps counting after acknowledged entries are deleted', async () => {
     const d = deviceId();
     for (let i = 0; i < 3; i++) await store().append([send(deviceId(), [d])]);

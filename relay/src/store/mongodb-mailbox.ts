@@ -161,6 +161,11 @@ export class MongoMailboxes {
     return this.c.entries.countDocuments({ device });
   }
 
+  /** From collection metadata (the `count` command without a filter): no scan, may lag after an unclean shutdown. */
+  totalDepth(): Promise<number> {
+    return this.c.entries.estimatedDocumentCount();
+  }
+
   async lastSeq(device: string): Promise<number> {
     return (await this.c.counters.findOne({ _id: device }))?.seq ?? 0;
   }

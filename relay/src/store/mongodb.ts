@@ -221,6 +221,10 @@ class MongoStore implements MongoMailboxStore {
     return this.mailboxes.depth(deviceId);
   }
 
+  totalDepth(): Promise<number> {
+    return this.mailboxes.totalDepth();
+  }
+
   lastSeq(deviceId: string): Promise<number> {
     return this.mailboxes.lastSeq(deviceId);
   }

@@ -119,6 +119,12 @@ export interface MailboxStore {
   ack(deviceId: string, upToSeq: number): Promise<number>;
   /** Entries currently held for the device (expired ones may still be counted until swept). */
   depth(deviceId: string): Promise<number>;
+  /**
+   * Entries held in all mailboxes, for the mailbox-depth gauge: cheap enough to call every
+   * few seconds (no per-mailbox scan), and allowed to be approximate (expired entries not
+   * yet swept; MongoDB answers from collection metadata).
+   */
+  totalDepth(): Promise<number>;
   /** The highest sequence number ever issued for the device's mailbox (0 when none). */
   lastSeq(deviceId: string): Promise<number>;
 
