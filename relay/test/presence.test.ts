@@ -34,6 +34,21 @@ describe('presence', () => {
     w.close();
   });
 
+  it('goes offline after a device that replaced its own socket leaves (regression: the replaced socket kept the user online)', async () => {
+    const watcher = await registerUser(relay.host, 1);
+    const target = await registerUser(relay.host, 1);
+    const w = await login(watcher.devices[0]);
+    w.send({ t: 'presence.sub', users: [target.userId] });
+    expect(await w.next('presence')).toMatchObject({ online: false });
+    const first = await login(target.devices[0]);
+    expect(await w.next('presence')).toMatchObject({ online: true });
+    const second = await login(target.devices[0]); // same device: replaces `first`
+    await first.closed;
+    second.close();
+    expect(await w.next('presence')).toMatchObject({ u: target.userId, online: false });
+    w.close();
+  });
+
   it("hides a 'nobody' user from others, and hides others from them too", async () => {
     const watcher = await registerUser(relay.host, 1);
     const shy = await registerUser(relay.host, 1);
