@@ -1,6 +1,6 @@
 // The bus for many relays: the hub's events travel between relay processes over Redis
 // pub/sub, so devices connected to different relays get each other's messages, receipts,
-// typing and presence in real time. See docs/self-hosting-deno-redis.md.
+// typing and presence in real time. See docs/self-hosting.md, "Many relays (Redis)".
 //
 // Channels. Per-message events (mailbox, eph, login, prekeys.low) go to one channel per
 // device, `<prefix>:d:<device>`, and a relay subscribes to it only while that device has

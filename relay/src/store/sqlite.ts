@@ -173,7 +173,7 @@ class SqliteStore implements SqliteMailboxStore {
     const q = (this.q = prepare(db));
 
     // Every write transaction is BEGIN IMMEDIATE: relays on one machine may share this
-    // file (docs/self-hosting-deno-redis.md), and a deferred transaction that read first
+    // file (docs/self-hosting.md, "Sharing one SQLite file"), and a deferred transaction that read first
     // cannot take the write lock after another process committed (SQLITE_BUSY at once,
     // busy_timeout notwithstanding); IMMEDIATE waits for the lock up front instead.
     // The hot path: every send of a batch in one transaction, one fsync for all of them.
