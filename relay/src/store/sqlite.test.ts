@@ -109,6 +109,30 @@ describe('SQLite store', () => {
     await store.close();
   });
 
+  it('coalesces acks of one turn into one transaction, each reporting its own count', async () => {
+    const store = await open();
+    const devices = Array.from({ length: 50 }, () => deviceId());
+    await store.append(devices.flatMap((d) => [send(deviceId(), [d]), send(deviceId(), [d])]));
+    const counts = await Promise.all(devices.map((d, i) => store.ack(d, i % 2 === 0 ? 1 : 2)));
+    expect(counts).toEqual(devices.map((_, i) => (i % 2 === 0 ? 1 : 2)));
+    await store.close();
+  });
+
+  it('applies a pending ack before a read or append that follows it in the same turn', async () => {
+    const store = await open();
+    const d = deviceId();
+    await store.append([send(deviceId(), [d]), send(deviceId(), [d]), send(deviceId(), [d])]);
+    const acked = store.ack(d, 2);
+    expect((await store.read(d, 0, 10, T0)).map((e) => e.seq)).toEqual([3]);
+    expect(await acked).toBe(2);
+    const again = store.ack(d, 3);
+    const [r] = await store.append([send(deviceId(), [d])]);
+    expect(await again).toBe(1);
+    expect(r.seqs[0].seq).toBe(4);
+    expect(await store.depth(d)).toBe(1);
+    await store.close();
+  });
+
   it('leaves no file behind for a refused or failed upload', async () => {
     const store = await open();
     await expect(

@@ -159,12 +159,16 @@ function prepare(db: SqliteConnection) {
 class SqliteStore implements SqliteMailboxStore {
   readonly kind = 'sqlite';
   private readonly q: Statements;
-  private readonly appendBatch: (requests: AppendRequest[]) => AppendResult[];
+  private readonly appendBatch: (requests: AppendRequest[], acks: PendingAck[]) => AppendResult[];
   private readonly removeDeviceTx: (deviceId: string) => void;
   private readonly addPrekeysTx: (deviceId: string, prekeys: OneTimePrekey[]) => number;
   private readonly claimHandleTx: (handle: string, userId: string) => boolean;
   private readonly setSignedPrekeyTx: (deviceId: string, prekey: SignedPrekey) => void;
   private closed = false;
+  /** Acks waiting for the next turn of the event loop (see ack). */
+  private pendingAcks: PendingAck[] = [];
+  private ackFlushScheduled = false;
+  private readonly applyAcks: (acks: PendingAck[]) => void;
 
   constructor(
     private readonly db: SqliteConnection,
@@ -177,7 +181,9 @@ class SqliteStore implements SqliteMailboxStore {
     // cannot take the write lock after another process committed (SQLITE_BUSY at once,
     // busy_timeout notwithstanding); IMMEDIATE waits for the lock up front instead.
     // The hot path: every send of a batch in one transaction, one fsync for all of them.
-    this.appendBatch = db.transaction((requests: AppendRequest[]) => {
+    this.appendBatch = db.transaction((requests: AppendRequest[], acks: PendingAck[]) => {
+      // Acks queued in this turn ride along in this transaction: one commit for both.
+      for (const a of acks) a.deleted = q.ack.run(a.device, a.upTo).changes;
       const results: AppendResult[] = new Array(requests.length);
       for (let r = 0; r < requests.length; r++) {
         const req = requests[r];
@@ -198,6 +204,10 @@ class SqliteStore implements SqliteMailboxStore {
         results[r] = { seqs, ts: req.now, duplicate: false };
       }
       return results;
+    }).immediate;
+
+    this.applyAcks = db.transaction((acks: PendingAck[]) => {
+      for (const a of acks) a.deleted = q.ack.run(a.device, a.upTo).changes;
     }).immediate;
 
     this.removeDeviceTx = db.transaction((deviceId: string) => {
@@ -260,6 +270,7 @@ class SqliteStore implements SqliteMailboxStore {
   }
 
   async removeDevice(deviceId: string): Promise<void> {
+    this.flushAcks();
     this.removeDeviceTx(deviceId);
   }
 
@@ -318,23 +329,66 @@ class SqliteStore implements SqliteMailboxStore {
 
   async append(requests: AppendRequest[]): Promise<AppendResult[]> {
     if (requests.length === 0) return [];
-    return this.appendBatch(requests);
+    const acks = this.pendingAcks;
+    this.pendingAcks = [];
+    let results: AppendResult[];
+    try {
+      results = this.appendBatch(requests, acks);
+    } catch (err) {
+      // The acks did not commit with the failed append; apply them on their own.
+      this.pendingAcks = acks.concat(this.pendingAcks);
+      this.flushAcks();
+      throw err;
+    }
+    for (const a of acks) a.resolve(a.deleted);
+    return results;
   }
 
   async read(deviceId: string, afterSeq: number, limit: number, now: number): Promise<MailboxEntry[]> {
+    this.flushAcks();
     if (limit <= 0) return [];
     return this.q.read.all(deviceId, afterSeq, now, limit) as MailboxEntry[];
   }
 
-  async ack(deviceId: string, upToSeq: number): Promise<number> {
-    return this.q.ack.run(deviceId, upToSeq).changes;
+  /**
+   * Acks arriving in the same turn of the event loop (one per device socket) are applied
+   * in one transaction at the end of the turn, or inside an append transaction that comes
+   * first, instead of one commit and fsync each. Every other method applies pending acks
+   * before it runs, so a caller never observes an ack out of order.
+   */
+  ack(deviceId: string, upToSeq: number): Promise<number> {
+    if (this.closed) return Promise.reject(new Error('the store is closed'));
+    return new Promise((resolve, reject) => {
+      this.pendingAcks.push({ device: deviceId, upTo: upToSeq, deleted: 0, resolve, reject });
+      if (!this.ackFlushScheduled) {
+        this.ackFlushScheduled = true;
+        setImmediate(() => this.flushAcks());
+      }
+    });
+  }
+
+  /** Applies pending acks in their own transaction, if any are waiting. */
+  private flushAcks(): void {
+    this.ackFlushScheduled = false;
+    if (this.pendingAcks.length === 0) return;
+    const acks = this.pendingAcks;
+    this.pendingAcks = [];
+    try {
+      this.applyAcks(acks);
+    } catch (err) {
+      for (const a of acks) a.reject(err);
+      return;
+    }
+    for (const a of acks) a.resolve(a.deleted);
   }
 
   async depth(deviceId: string): Promise<number> {
+    this.flushAcks();
     return this.q.depth.get(deviceId) as number;
   }
 
   async totalDepth(): Promise<number> {
+    this.flushAcks();
     return this.q.totalDepth.get() as number;
   }
 
@@ -381,6 +435,7 @@ class SqliteStore implements SqliteMailboxStore {
   // ------------------------------------------------------------ upkeep
 
   async sweep(now: number): Promise<SweepResult> {
+    this.flushAcks();
     const result: SweepResult = { entries: 0, blobs: 0, dedup: 0 };
     // Chunked, yielding between chunks, so sends keep committing during a large sweep.
     for (;;) {
@@ -420,11 +475,20 @@ class SqliteStore implements SqliteMailboxStore {
 
   async close(): Promise<void> {
     if (this.closed) return;
+    this.flushAcks();
     this.closed = true;
     // Fold the WAL back into the main file so the database is one self-contained file at rest.
     this.db.pragma('wal_checkpoint(TRUNCATE)');
     this.db.close();
   }
+}
+
+interface PendingAck {
+  device: string;
+  upTo: number;
+  deleted: number;
+  resolve: (deleted: number) => void;
+  reject: (err: unknown) => void;
 }
 
 function yieldToEventLoop(): Promise<void> {

@@ -55,7 +55,9 @@ export const initial: Migration = {
     ) WITHOUT ROWID;
     CREATE INDEX mailbox_entries_expiry ON mailbox_entries (expires_at);
 
-    -- Idempotency: one row per (sending device, client message id) with the first result.
+    -- Idempotency: one row per (sending device, client message id) with the first result,
+    -- kept until the send expires. Its key is the client's id, so inserts land wherever that
+    -- id sorts: time-ordered client ids keep them at each sender's tail (see store-bench).
     CREATE TABLE send_dedup (
       sender TEXT NOT NULL,
       cid TEXT NOT NULL,
