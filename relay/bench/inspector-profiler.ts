@@ -15,15 +15,17 @@ export class InspectorProfiler {
     });
   }
 
-  static async connect(url: string): Promise<InspectorProfiler> {
+  static async connect(url: string, profiler = true): Promise<InspectorProfiler> {
     const ws = new WebSocket(url, { perMessageDeflate: false, maxPayload: 1 << 30 });
     await new Promise<void>((resolve, reject) => {
       ws.once('open', () => resolve());
       ws.once('error', reject);
     });
     const p = new InspectorProfiler(ws);
-    await p.call('Profiler.enable');
-    await p.call('Profiler.setSamplingInterval', { interval: 200 });
+    if (profiler) {
+      await p.call('Profiler.enable');
+      await p.call('Profiler.setSamplingInterval', { interval: 200 });
+    }
     return p;
   }
 

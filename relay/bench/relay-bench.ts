@@ -195,13 +195,42 @@ async function withRelay<T>(o: Options, devices: number, fn: (relay: RelayProces
 
 // ---------------------------------------------------------------- workloads
 
+/**
+ * The relay's event-loop delay over a window (monitorEventLoopDelay installed through the
+ * inspector): how long the loop was blocked, e.g. in SQLite's fsync, which is where a
+ * message's latency goes that no CPU profile shows.
+ */
+function loopDelayProbe(relay: RelayProcess): { atMark: (name: string) => Promise<void>; result: () => { p99Ms: number; maxMs: number } | undefined; close: () => void } {
+  let inspector: InspectorProfiler | undefined;
+  let result: { p99Ms: number; maxMs: number } | undefined;
+  const evaluate = async (expression: string) =>
+    ((await inspector!.call('Runtime.evaluate', { expression, awaitPromise: true, returnByValue: true })) as { result: { value: unknown } }).result.value;
+  return {
+    async atMark(name) {
+      if (!relay.inspectorUrl) return;
+      if (name === 'start') {
+        inspector = await InspectorProfiler.connect(relay.inspectorUrl, false);
+        await evaluate(`(() => { const h = process.getBuiltinModule('node:perf_hooks').monitorEventLoopDelay({ resolution: 1 }); h.enable(); globalThis.__benchLoop = h; return true; })()`);
+      } else if (name === 'end' && inspector) {
+        const v = (await evaluate(`(() => { const h = globalThis.__benchLoop; h.disable(); return JSON.stringify({ p99: h.percentile(99), max: h.max }); })()`)) as string;
+        const { p99, max } = JSON.parse(v) as { p99: number; max: number };
+        result = { p99Ms: p99 / 1e6, maxMs: max / 1e6 };
+      }
+    },
+    result: () => result,
+    close: () => inspector?.close(),
+  };
+}
+
 async function runW1(o: Options, paced: boolean): Promise<BenchRecord> {
   const pairs = o.quick ? 50 : 200;
   const rate = paced ? (o.quick ? 500 : 2000) : 0;
   return withRelay(o, pairs * 2, async (relay, run) => {
+    const loop = loopDelayProbe(relay);
     const { results, samples } = await drive<W1Result>(relay, [
       { cmd: 'w1', params: { url: relay.wsUrl, run, pairs, payloadBytes: 100, inFlight: 10, rate, warmupMs: o.quick ? 500 : 3000, durationMs: o.quick ? 2000 : 10_000 } },
-    ], {}, o.profile ? { name: paced ? 'w1-paced' : 'w1', from: 'start', to: 'end' } : undefined);
+    ], {}, o.profile ? { name: paced ? 'w1-paced' : 'w1', from: 'start', to: 'end' } : undefined, loop.atMark).finally(() => loop.close());
+    const lag = loop.result();
     const r = results[0];
     const d = delta(samples, 'start', 'end');
     const ok = r.outOfOrder === 0 && r.deliveredTotal === r.sentTotal && r.committedTotal === r.sentTotal && Object.keys(r.errors).length === 0;
@@ -217,6 +246,7 @@ async function runW1(o: Options, paced: boolean): Promise<BenchRecord> {
         'relay CPU utilisation': d.relayCpu / d.seconds,
         'generator CPU-s per 100k msgs': (d.generatorCpu / r.delivered) * 1e5,
         'relay RSS MiB': d.rssAfter / 2 ** 20,
+        ...(lag ? { 'relay event-loop delay p99 ms': lag.p99Ms, 'relay event-loop delay max ms': lag.maxMs } : {}),
       },
       checks: {
         'every send committed (sent frame) and delivered once, in order': ok,
@@ -224,7 +254,7 @@ async function runW1(o: Options, paced: boolean): Promise<BenchRecord> {
       },
       raw: { ...r, relayCpuSeconds: d.relayCpu, generatorCpuSeconds: d.generatorCpu },
     };
-  });
+  }, true);
 }
 
 async function runW2(o: Options): Promise<BenchRecord> {
