@@ -51,6 +51,12 @@ export class Connection {
   private badFrames = 0;
   /** Per-connection order of sends: recipient resolution is async, commits must keep order. */
   private sendChain: Promise<void> = Promise.resolve();
+  /**
+   * Presence frames touch stored state (visibility) and the hub's watch lists; handling
+   * them one at a time keeps `presence.set` then `presence.sub` on one socket in order
+   * (the watcher must see the visibility it just set).
+   */
+  private presenceChain: Promise<void> = Promise.resolve();
 
   // Delivery: `cursor` is the highest seq sent on this socket, `acked` the highest acknowledged.
   private cursor = 0;
@@ -178,10 +184,14 @@ export class Connection {
         if (frame.users.length > this.ctx.config.limits.maxPresenceSubscriptions) {
           return this.sendError('bad_request', `At most ${this.ctx.config.limits.maxPresenceSubscriptions} users can be watched.`);
         }
-        return void this.ctx.hub.watch(this, frame.users).catch((err) => this.internalError(err));
+        return this.inPresenceOrder(() => this.ctx.hub.watch(this, frame.users));
       case 'presence.set':
-        return void this.ctx.hub.setVisibility(this.user!, frame.visibility).catch((err) => this.internalError(err));
+        return this.inPresenceOrder(() => this.ctx.hub.setVisibility(this.user!, frame.visibility));
     }
+  }
+
+  private inPresenceOrder(task: () => Promise<void>): void {
+    this.presenceChain = this.presenceChain.then(task).catch((err) => this.internalError(err));
   }
 
   /** Reads and sends pending entries while the window and the socket buffer allow. */
