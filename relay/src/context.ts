@@ -25,7 +25,7 @@ export interface RelayContext {
   /** Prekey-bundle fetches per requesting device. */
   readonly bundleFetches: KeyedRateLimiter;
   now(): number;
-  /** Random bytes from libsodium (runtime-neutral). */
+  /** Cryptographically random bytes (WebCrypto: runtime-neutral). */
   randomBytes(n: number): Uint8Array;
   shuttingDown: boolean;
 }
