@@ -6,7 +6,7 @@
 // from /proc at the generators' marks. Prints a table and writes the relay section of
 // BENCHMARKS.md (unless --no-write). Every process it starts is killed by PID and the
 // temp directory removed, also on failure or timeout.
-import { type ChildProcess, fork } from 'node:child_process';
+import { type ChildProcess, execFileSync, fork } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -326,6 +326,15 @@ async function runW3(o: Options): Promise<BenchRecord> {
 
 // ---------------------------------------------------------------- main
 
+/** The commit measured (when run from a git checkout). */
+function gitCommit(): string | undefined {
+  try {
+    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: RELAY_DIR, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  } catch {
+    return undefined;
+  }
+}
+
 function fmt(x: number): string {
   if (!Number.isFinite(x)) return String(x);
   if (Math.abs(x) >= 1000) return Math.round(x).toLocaleString('en-US');
@@ -358,6 +367,7 @@ async function main(): Promise<void> {
   const loadAfter = loadAverage();
   const meta = {
     date: new Date().toISOString(),
+    commit: process.env.PARLEY_BENCH_COMMIT ?? gitCommit(),
     cpu: cpuModel(),
     cores: cpus().length,
     node: process.version,

@@ -18,6 +18,7 @@ export interface BenchRecord {
 
 export interface BenchMeta {
   date: string;
+  commit?: string;
   cpu: string;
   cores: number;
   node: string;
@@ -107,7 +108,7 @@ function render(stored: Stored, notes: string): string {
   lines.push('');
   for (const r of stored.records) {
     const m = r.meta;
-    lines.push(`- ${r.workload}: ${m.date.slice(0, 16).replace('T', ' ')} UTC, ${m.cpu}, ${m.cores} cores, Node ${m.node}, SQLite synchronous=${m.synchronous}, load average ${m.loadBefore} before / ${m.loadAfter} after.`);
+    lines.push(`- ${r.workload}: ${m.date.slice(0, 16).replace('T', ' ')} UTC${m.commit ? `, commit ${m.commit}` : ''}, ${m.cpu}, ${m.cores} cores, Node ${m.node}, SQLite synchronous=${m.synchronous}, load average ${m.loadBefore} before / ${m.loadAfter} after.`);
   }
   const settings = stored.records[0]?.meta.relaySettings;
   if (settings) {
