@@ -329,7 +329,9 @@ async function runW3(o: Options): Promise<BenchRecord> {
 /** The commit measured (when run from a git checkout). */
 function gitCommit(): string | undefined {
   try {
-    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: RELAY_DIR, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    const git = (...args: string[]) => execFileSync('git', args, { cwd: RELAY_DIR, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    // Uncommitted changes to the relay or the protocol are part of what was measured.
+    return git('rev-parse', '--short', 'HEAD') + (git('status', '--porcelain', '--', '../relay/src', '../common/src') ? ' with uncommitted changes' : '');
   } catch {
     return undefined;
   }
