@@ -11,6 +11,8 @@ export interface ApplyContext {
   profile: LocalProfile;
   selfUserId: string;
   titleOf(userId: string): string;
+  /** Applies an account-document change (messenger-account.ts); own devices only. */
+  account?(r: Received): ApplyResult;
 }
 
 export interface ApplyResult {
@@ -32,6 +34,7 @@ export function applyContent(ctx: ApplyContext, r: Received): ApplyResult {
   const { profile, selfUserId } = ctx;
   const out: ApplyResult = { events: [], delivered: [], typingStopped: null };
   const c = r.content;
+  if (c.kind === 'account-change') return ctx.account?.(r) ?? out;
   const fromSelf = r.senderUserId === selfUserId;
   const conversationId = conversationOf(c, r.senderUserId, selfUserId);
   if (!conversationId || c.conv.t !== 'd') return out;

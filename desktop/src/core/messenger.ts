@@ -53,6 +53,7 @@ import { sodium } from '@parley/common/sodium';
 import { systemClock, type Clock } from './clock.ts';
 import { CryptoStore } from './crypto-store.ts';
 import { directConversationId, newClientMsgId } from './ids.ts';
+import { AccountSync } from './messenger-account.ts';
 import { ContactBook } from './messenger-contacts.ts';
 import { formatInvite, parseInvite } from './messenger-invite.ts';
 import { applyContent, conversationOf, type ApplyResult } from './messenger-receive.ts';
@@ -125,6 +126,7 @@ export class Messenger implements MessengerApi {
   private readonly outbox: Outbox;
   private readonly typingSender: TypingSender;
   private readonly typingTracker: TypingTracker;
+  private readonly accountSync: AccountSync;
   private presence = new Map<string, Presence>();
   private relay: RelayClient | null = null;
   private http: RelayHttp | null = null;
@@ -157,6 +159,33 @@ export class Messenger implements MessengerApi {
     const typingOn = () => this.profile.settings.get().typingIndicators;
     this.typingSender = new TypingSender(this.clock, (conv, typing) => this.sendTyping(conv, typing), typingOn, opts.typingTimings);
     this.typingTracker = new TypingTracker(this.clock, (conversationId, userId, typing) => this.emit({ type: 'typing', conversationId, userId, typing }), typingOn, opts.typingTimings);
+    this.accountSync = new AccountSync({
+      profile,
+      self: () => {
+        const id = this.identity();
+        return id ? { userId: id.user_id, deviceId: id.device_id } : null;
+      },
+      now: () => this.clock.now(),
+      queue: (body) => {
+        const self = this.requireIdentity();
+        const id = newClientMsgId();
+        const content = { v: CONTENT_VERSION, id, at: this.clock.now(), conv: { t: 'd', peer: self.user_id }, kind: 'account-change', ...body } as Content;
+        this.outbox.queue('doc-change', id, { users: [], includeOwn: true, content } satisfies OutgoingPayload, null);
+      },
+      hasOtherDevices: () => {
+        const self = this.identity();
+        return !!self && (this.crypto.deviceList(self.user_id)?.list.devices.some((d) => d.id !== self.device_id) ?? false);
+      },
+      applyContact: (userId, entry) => this.applyContactFromAccount(userId, entry),
+      conversationView: (id) => {
+        try {
+          return this.conversation(id);
+        } catch {
+          return null;
+        }
+      },
+      emit: (e) => this.emit(e),
+    });
   }
 
   /** Opens (or creates) a profile; connects at once if it already holds an account. */
@@ -171,6 +200,7 @@ export class Messenger implements MessengerApi {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.accountSync.close();
     this.outbox.stop();
     this.relay?.stop();
     // Let an in-flight send and a delivery batch finish their bookkeeping before the database closes.
@@ -251,6 +281,7 @@ export class Messenger implements MessengerApi {
   }
 
   private onReady(prekeysRemaining: number): void {
+    this.accountSync.connected();
     void this.prekeys!.check(prekeysRemaining).catch(() => undefined);
     const settings = this.profile.settings.get();
     this.relay!.setPresenceVisibility(relayVisibility(settings.lastSeen));
@@ -315,7 +346,10 @@ export class Messenger implements MessengerApi {
         try {
           // A savepoint per entry: one bad message rolls back alone, the batch goes on.
           const r = this.profile.db.transaction(() =>
-            applyContent({ profile: this.profile, selfUserId: self.user_id, titleOf: (u) => this.titleOf(u) }, this.decryptor.decryptPairwise(env)),
+            applyContent(
+              { profile: this.profile, selfUserId: self.user_id, titleOf: (u) => this.titleOf(u), account: (r) => this.accountSync.applyRemote(r) },
+              this.decryptor.decryptPairwise(env),
+            ),
           )();
           results.push(r);
           delivered.push(...r.delivered);
@@ -607,7 +641,20 @@ export class Messenger implements MessengerApi {
     }
     this.relay?.subscribePresence(this.contacts.list().map((c) => c.userId));
     this.emitConversation(directConversationId(inv.userId));
+    this.accountSync.recordContact(this.contacts.get(inv.userId)!, inv.accountKey);
     return this.contacts.get(inv.userId)!;
+  }
+
+  /** A contact added or changed on another of our devices (account document); its key is trusted as theirs was. */
+  private applyContactFromAccount(userId: string, entry: { displayName: string; relayUrl: string; accountKey: string; verified: boolean } | null): void {
+    if (!entry) return; // removal is not offered yet; keep the local row
+    const known = this.crypto.identityPin(userId);
+    if (known && known.accountKey !== entry.accountKey) return; // never re-pin a contact's key from a document
+    this.contacts.upsert({ userId, displayName: entry.displayName, relayUrl: entry.relayUrl, accountKey: entry.accountKey });
+    if (entry.verified !== (this.contacts.get(userId)?.verified ?? false)) this.contacts.setVerified(userId, entry.verified);
+    if (!known) this.crypto.setIdentityPin({ v: 1, userId, accountKey: entry.accountKey, verified: entry.verified });
+    this.profile.conversations.ensureDirect(userId, entry.displayName);
+    this.profile.conversations.setTitle(directConversationId(userId), entry.displayName);
   }
 
   async listContacts(): Promise<Contact[]> {
@@ -627,6 +674,7 @@ export class Messenger implements MessengerApi {
     if (!c) throw new ApiError('not_found');
     const pin = this.crypto.identityPin(p.userId);
     if (pin) this.crypto.setIdentityPin({ ...pin, verified: p.verified });
+    if (pin) this.accountSync.recordContact(c, pin.accountKey);
     return c;
   }
 
@@ -683,7 +731,8 @@ export class Messenger implements MessengerApi {
   }
 
   async setConversationFlags(p: P<'setConversationFlags'>): Promise<Conversation> {
-    this.profile.conversations.setFlags(p.conversationId, p);
+    this.conversation(p.conversationId); // not_found before anything is written
+    this.accountSync.setFlags(p.conversationId, { pinned: p.pinned, muted: p.muted, archived: p.archived });
     const c = this.conversation(p.conversationId);
     this.emit({ type: 'conversation.updated', conversation: c });
     return c;
@@ -769,7 +818,7 @@ export class Messenger implements MessengerApi {
   }
 
   async setDraft(p: P<'setDraft'>): Promise<Draft> {
-    const draft = this.profile.drafts.set(p.conversationId, p.text, p.replyTo ?? null, this.clock.now());
+    const draft = this.identity() ? this.accountSync.setDraft(p.conversationId, p.text, p.replyTo ?? null) : this.profile.drafts.set(p.conversationId, p.text, p.replyTo ?? null, this.clock.now());
     this.emit({ type: 'draft.changed', draft });
     return draft;
   }

@@ -61,6 +61,10 @@ export interface AccountApplyResult {
   accepted: number;
   rejected: number;
   changedDrafts: string[];
+  /** Conversations whose pinned / muted / archived flags changed. */
+  changedConversations: string[];
+  /** Contacts added, edited or removed. */
+  changedContacts: string[];
 }
 
 export class AccountDoc {
@@ -148,7 +152,7 @@ export class AccountDoc {
    * of the carrying E2E message) must be ours, and so must each change's author.
    */
   applyRemote(changes: readonly Uint8Array[], sender: Author): AccountApplyResult {
-    const result: AccountApplyResult = { accepted: 0, rejected: 0, changedDrafts: [] };
+    const result: AccountApplyResult = { accepted: 0, rejected: 0, changedDrafts: [], changedConversations: [], changedContacts: [] };
     const ok: Uint8Array[] = [];
     for (const change of changes) {
       // Any of our devices may relay another one's changes (a device catching up a newly
@@ -161,9 +165,29 @@ export class AccountDoc {
     this.doc = A.applyChanges(this.doc, ok)[0];
     result.accepted = ok.length;
     const drafts = new Set<string>();
-    for (const patch of A.diff(this.doc, before, A.getHeads(this.doc))) if (patch.path[0] === 'drafts' && typeof patch.path[1] === 'string') drafts.add(patch.path[1]);
+    const conversations = new Set<string>();
+    const contacts = new Set<string>();
+    for (const patch of A.diff(this.doc, before, A.getHeads(this.doc))) {
+      const [top, key] = patch.path;
+      if (typeof key !== 'string') continue;
+      if (top === 'drafts') drafts.add(key);
+      else if (top === 'pinned' || top === 'muted' || top === 'archived') conversations.add(key);
+      else if (top === 'contacts') contacts.add(key);
+    }
     result.changedDrafts = [...drafts];
+    result.changedConversations = [...conversations];
+    result.changedContacts = [...contacts];
     return result;
+  }
+
+  /** Every conversation with a flag set (for a device importing the whole document). */
+  flaggedConversations(): string[] {
+    return [...new Set([...Object.keys(this.doc.pinned), ...Object.keys(this.doc.muted), ...Object.keys(this.doc.archived)])];
+  }
+
+  /** Whether every one of these change hashes is in this replica (applied, not waiting for dependencies). */
+  knows(hashes: readonly string[]): boolean {
+    return A.hasHeads(this.doc, [...hashes]);
   }
 
   save(): Uint8Array {

@@ -44,7 +44,9 @@ export const Content = z.discriminatedUnion('kind', [
   /** A sender-key distribution message for a group (pairwise only). */
   z.object({ ...header, kind: z.literal('sender-key'), distribution: B64 }).strict(),
   /** Automerge change batch of the account document (own devices only). */
-  z.object({ ...header, kind: z.literal('account-change'), changes: B64 }).strict(),
+  // `heads`: the sender's document heads after these changes; a receiver that holds changes
+  // the sender lacks (or lacks some of the sender's) answers (docs/desktop-core.md, "Account document sync").
+  z.object({ ...header, kind: z.literal('account-change'), changes: B64, heads: z.array(z.string().regex(/^[0-9a-f]{64}$/)).max(256).optional() }).strict(),
 ]);
 export type Content = z.infer<typeof Content>;
 export type ContentKind = Content['kind'];
