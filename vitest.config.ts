@@ -7,5 +7,7 @@ export default defineConfig({
     pool: 'forks',
     testTimeout: 30_000,
     hookTimeout: 30_000,
+    // Builds the UI for the browser tests (desktop/test/ui) when it is missing or stale.
+    globalSetup: ['desktop/test/ui/global-setup.ts'],
   },
 });

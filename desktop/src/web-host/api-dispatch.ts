@@ -1,0 +1,51 @@
+// Carries MessengerApi calls that arrive as ApiWireFrames (from the web host's WebSocket)
+// to a MessengerApi: every call's method is checked against the list of methods and its
+// parameters against the zod schema in common/src/api/params.ts BEFORE the core sees
+// them; every failure comes back as an ApiError shape { code, message }, never a stack.
+import { ApiError, API_ERROR_CODES, MethodParams, type ApiErrorShape, type ApiWireFrame, type MessengerApi, type MethodName } from '@parley/common/api/index';
+
+export type ResultFrame = Extract<ApiWireFrame, { t: 'result' }>;
+
+const METHODS = new Set<string>(Object.keys(MethodParams));
+
+function isMethod(m: unknown): m is MethodName {
+  return typeof m === 'string' && METHODS.has(m);
+}
+
+/** Maps anything thrown by the core (or by validation) to the shape the UI branches on. */
+export function toErrorShape(err: unknown): ApiErrorShape {
+  if (err instanceof ApiError) return { code: err.code, message: err.message };
+  const code = (err as { code?: unknown })?.code;
+  if (typeof code === 'string' && code in API_ERROR_CODES) return { code: code as ApiErrorShape['code'], message: String((err as Error).message ?? API_ERROR_CODES[code as ApiErrorShape['code']]) };
+  return { code: 'internal', message: API_ERROR_CODES.internal };
+}
+
+/**
+ * Parses one text frame from the UI and runs it. Returns the result frame to send back,
+ * or null when the frame is not a call at all (nothing to answer: no id to answer to).
+ */
+export async function dispatchCall(api: MessengerApi, raw: string): Promise<ResultFrame | null> {
+  let frame: unknown;
+  try {
+    frame = JSON.parse(raw);
+  } catch {
+    return null;
+  }
+  const f = frame as Partial<{ t: string; id: number; method: unknown; params: unknown }>;
+  if (!f || f.t !== 'call' || typeof f.id !== 'number' || !Number.isSafeInteger(f.id)) return null;
+  const id = f.id;
+  if (!isMethod(f.method)) return { t: 'result', id, ok: false, error: { code: 'bad_params', message: `Unknown method ${JSON.stringify(String(f.method)).slice(0, 80)}.` } };
+  const parsed = MethodParams[f.method].safeParse(f.params ?? {});
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const where = issue?.path.length ? ` (${issue.path.join('.')})` : '';
+    return { t: 'result', id, ok: false, error: { code: 'bad_params', message: `${issue?.message ?? API_ERROR_CODES.bad_params}${where}` } };
+  }
+  try {
+    const call = api[f.method] as (p: unknown) => Promise<unknown>;
+    const value = await call.call(api, parsed.data);
+    return { t: 'result', id, ok: true, value: value ?? null };
+  } catch (err) {
+    return { t: 'result', id, ok: false, error: toErrorShape(err) };
+  }
+}

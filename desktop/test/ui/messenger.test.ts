@@ -1,0 +1,114 @@
+// The UI in real Chromium against real cores behind real web hosts and a real relay on
+// loopback. The scenarios build on each other (Alice and Bob onboard, befriend, chat,
+// type, leave a draft), as one person's session would, so the suite stays well under
+// a minute and a half on a loaded machine. Every wait is for a condition, never a sleep.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser } from 'playwright-core';
+import { startTestRelay, type TestRelay } from '../support/harness.ts';
+import { launchChromium } from './support/browser.ts';
+import { WebUser } from './support/web-user.ts';
+
+const POLL = { timeout: 20_000, interval: 50 };
+
+let relay: TestRelay;
+let browser: Browser;
+let alice: WebUser;
+let bob: WebUser;
+
+beforeAll(async () => {
+  browser = await launchChromium();
+  relay = await startTestRelay();
+  alice = await new WebUser('Alice Liddell', browser, `http://${relay.host}`).start();
+  bob = await new WebUser('Bob Marley', browser, `http://${relay.host}`).start();
+}, 60_000);
+
+afterAll(async () => {
+  await alice?.dispose();
+  await bob?.dispose();
+  await browser?.close();
+  await relay?.dispose();
+});
+
+describe('Parley in the browser (web host)', () => {
+  it('onboards a new user: name and relay, then the empty main screen', async () => {
+    await expect.poll(() => alice.page.getByLabel('Relay').inputValue(), POLL).toBe(`http://${relay.host}`);
+    await alice.page.getByLabel('Your name').fill('Alice Liddell');
+    await alice.screenshot('onboarding');
+    await alice.page.getByRole('button', { name: 'Create account' }).click();
+    await alice.page.getByText('Your messages stay yours').waitFor();
+    expect((await alice.messenger.getAccount())?.displayName).toBe('Alice Liddell');
+    await alice.screenshot('empty');
+    await bob.onboard();
+  }, 60_000);
+
+  it('two users add each other by invite link and chat both ways; ticks go sent, delivered, read', async () => {
+    await bob.addContact(await alice.inviteLink());
+    await alice.addContact(await bob.inviteLink());
+    await alice.composer().waitFor();
+    // Bob closes the conversation (Escape), so Alice's message is delivered but not read.
+    await bob.composer().click();
+    await bob.page.keyboard.press('Escape');
+    await bob.page.getByText('Your messages stay yours').waitFor();
+
+    await alice.send('hello bob, are you there?');
+    const sent = alice.message('hello bob, are you there?');
+    await expect.poll(() => sent.getAttribute('data-status'), POLL).toBe('delivered');
+    const row = bob.conversation('Alice');
+    await expect.poll(() => row.getByTestId('unread-count').textContent(), POLL).toBe('1');
+    await expect.poll(() => row.getByTestId('conversation-preview').textContent(), POLL).toContain('hello bob');
+
+    await row.click();
+    await bob.message('hello bob, are you there?').waitFor();
+    await expect.poll(() => sent.getAttribute('data-status'), POLL).toBe('read');
+    const ids = alice.events.filter((e) => e.type === 'message.added').map((e) => (e as { message: { id: string } }).message.id);
+    const statuses = alice.events.filter((e) => e.type === 'message.status' && e.messageId === ids[0]).map((e) => (e as { status: string }).status);
+    expect(statuses).toEqual(['sent', 'delivered', 'read']);
+
+    await bob.send('yes! hi alice :)');
+    await alice.message('yes! hi alice :)').waitFor();
+    await expect.poll(() => bob.message('yes! hi alice :)').getAttribute('data-status'), POLL).toBe('read');
+    await alice.screenshot('conversation-light');
+  }, 60_000);
+
+  it('shows the typing indicator while the peer types and clears it when they stop', async () => {
+    await alice.composer().fill('let me think');
+    await alice.composer().press('Space');
+    const status = bob.page.getByTestId('conversation-status');
+    await expect.poll(() => status.textContent(), POLL).toBe('typing…');
+    await bob.screenshot('typing');
+    await alice.composer().fill('');
+    await alice.composer().press('Backspace');
+    await expect.poll(() => status.textContent(), POLL).not.toBe('typing…');
+  }, 60_000);
+
+  it('keeps a draft across a restart of the app on the same profile', async () => {
+    const conversationId = `d:${await bob.userId()}`;
+    await alice.composer().fill('a draft I will finish tomorrow');
+    await expect.poll(async () => (await alice.messenger.getDraft({ conversationId }))?.text, POLL).toBe('a draft I will finish tomorrow');
+    await alice.restart();
+    await alice.conversation('Bob').getByText('Draft').waitFor();
+    await alice.conversation('Bob').click();
+    await expect.poll(() => alice.composer().inputValue(), POLL).toBe('a draft I will finish tomorrow');
+  }, 60_000);
+
+  it('finds a message by a fragment inside a word', async () => {
+    await alice.page.getByRole('searchbox', { name: 'Search conversations and messages' }).fill('ello');
+    const hit = alice.page.getByTestId('search-hit').filter({ hasText: 'hello bob' });
+    await hit.waitFor();
+    expect(await hit.locator('mark').allTextContents()).toEqual(['ello']);
+    await alice.screenshot('search');
+  }, 60_000);
+
+  it('renders dark theme from settings', async () => {
+    await alice.page.keyboard.press('Escape');
+    await alice.page.getByRole('button', { name: 'Settings' }).click();
+    await alice.page.getByRole('radiogroup', { name: 'Theme' }).getByText('Dark').click();
+    await expect.poll(() => alice.page.locator('html').getAttribute('data-theme'), POLL).toBe('dark');
+    await alice.screenshot('settings-dark');
+    await alice.page.keyboard.press('Escape');
+    await alice.conversation('Bob').click();
+    await alice.message('yes! hi alice').waitFor();
+    await alice.screenshot('conversation-dark');
+    expect((await alice.messenger.getSettings()).theme).toBe('dark');
+  }, 60_000);
+});
