@@ -35,6 +35,8 @@ export interface LinkCode {
   code: string;
   qrPayload: string;
   expiresAt: number;
+  /** The words the existing device shows after scanning this code; the user compares them. */
+  verificationWords: string;
 }
 
 /** Shown on the existing device before approving, so the user can compare it. */

@@ -55,6 +55,7 @@ import { CryptoStore } from './crypto-store.ts';
 import { directConversationId, newClientMsgId } from './ids.ts';
 import { AccountSync } from './messenger-account.ts';
 import { ContactBook } from './messenger-contacts.ts';
+import { DeviceLinker } from './messenger-link.ts';
 import { formatInvite, parseInvite } from './messenger-invite.ts';
 import { applyContent, conversationOf, type ApplyResult } from './messenger-receive.ts';
 import { silentLog, type CoreLog } from './net/log.ts';
@@ -127,6 +128,7 @@ export class Messenger implements MessengerApi {
   private readonly typingSender: TypingSender;
   private readonly typingTracker: TypingTracker;
   private readonly accountSync: AccountSync;
+  private readonly linker: DeviceLinker;
   private presence = new Map<string, Presence>();
   private relay: RelayClient | null = null;
   private http: RelayHttp | null = null;
@@ -186,6 +188,26 @@ export class Messenger implements MessengerApi {
       },
       emit: (e) => this.emit(e),
     });
+    this.linker = new DeviceLinker({
+      profile,
+      crypto: this.crypto,
+      accountSync: this.accountSync,
+      clock: this.clock,
+      log: this.log,
+      socketFactory: opts.socketFactory ?? nodeSocketFactory,
+      self: () => {
+        const id = this.identity();
+        return id ? { userId: id.user_id, deviceId: id.device_id, displayName: id.display_name, handle: id.handle, relayUrl: id.relay_url } : null;
+      },
+      http: () => this.http!,
+      directory: () => this.directory!,
+      send: (req) => (this.relay ? this.relay.send(req) : Promise.reject(new RelayOfflineError())),
+      contacts: () => this.contacts.list(),
+      applyContact: (userId, entry) => this.applyContactFromAccount(userId, entry),
+      persistNewDevice: (account, device, list, who) => this.persistNewDevice(account, device, list, who),
+      connect: () => this.connect(),
+      emit: (e) => this.emit(e),
+    });
   }
 
   /** Opens (or creates) a profile; connects at once if it already holds an account. */
@@ -201,6 +223,7 @@ export class Messenger implements MessengerApi {
     if (this.closed) return;
     this.closed = true;
     this.accountSync.close();
+    this.linker.stop();
     this.outbox.stop();
     this.relay?.stop();
     // Let an in-flight send and a delivery batch finish their bookkeeping before the database closes.
@@ -460,7 +483,9 @@ export class Messenger implements MessengerApi {
         case 'stale_devices':
           for (const list of res.lists ?? []) {
             try {
-              this.directory!.accept(list);
+              // The same list again: a listed device has published its keys since (a device
+              // being linked), so forget which devices we took for unpublished.
+              if (!this.directory!.accept(list)) this.encryptor!.forget((list as { userId: string }).userId);
             } catch (err) {
               // A list older than our pin: the relay is misbehaving. Do not downgrade; retry later.
               this.log.warn('send.stale_list_rejected', { user: (list as { userId: string }).userId, code: (err as CryptoError).code });
@@ -583,14 +608,15 @@ export class Messenger implements MessengerApi {
     return a;
   }
 
-  async startDeviceLink(_p: P<'startDeviceLink'>): Promise<LinkCode> {
-    throw notYet('Linking a device by code');
+  /** On the new device: see messenger-link.ts. Completion fires `devices.changed` and getAccount() answers. */
+  async startDeviceLink(p: P<'startDeviceLink'>): Promise<LinkCode> {
+    return this.linker.start(p);
   }
-  async inspectLinkCode(_p: P<'inspectLinkCode'>): Promise<LinkRequest> {
-    throw notYet('Linking a device by code');
+  async inspectLinkCode(p: P<'inspectLinkCode'>): Promise<LinkRequest> {
+    return this.linker.inspect(p.code);
   }
-  async approveLink(_p: P<'approveLink'>): Promise<Device> {
-    throw notYet('Linking a device by code');
+  async approveLink(p: P<'approveLink'>): Promise<Device> {
+    return this.linker.approve(p.requestId);
   }
 
   async listDevices(): Promise<Device[]> {
@@ -605,8 +631,8 @@ export class Messenger implements MessengerApi {
     }));
   }
 
-  async unlinkDevice(_p: P<'unlinkDevice'>): Promise<void> {
-    throw notYet('Unlinking a device');
+  async unlinkDevice(p: P<'unlinkDevice'>): Promise<void> {
+    return this.linker.unlink(p.deviceId);
   }
 
   // ------------------------------------------------------------------ contacts

@@ -1,0 +1,436 @@
+// Device linking (docs/desktop-core.md, "Linking devices").
+//
+//   NEW device                                   relay                 EXISTING device
+//   startDeviceLink: real device keys D,            │
+//   throwaway account T with one device t ──POST /devices (T, v1)──►   │
+//   listen on t's mailbox; show the code  ········ QR / code ·······► inspectLinkCode: words
+//     parley://link?r=&u=<T>&k=<D signing key>&n=&x=                  approveLink:
+//                                                ◄─ PUT device-list (v+1, + D) ──
+//                                                ◄─ POST /v1/blobs (snapshot, secretstream) ──
+//   ◄──────────── X3DH message to t: account key, list, blob key ───────────
+//   publish D under the list, import the snapshot, connect as D; retire t
+//
+// The code binds everything the existing device acts on: T is a hash of T's account key,
+// which signs T's device list, whose device signs its prekeys, so the relay cannot slip in
+// another mailbox; D's signing key is in the code, so the relay cannot slip in another
+// device. The verification words are derived from both and shown on both screens, which
+// catches a substituted code. The new device receives the account key, so afterwards no
+// device needs any other to stay online. The pending link lives in memory only: a new
+// device restarted while linking starts again.
+import { ApiError, type Device, type LinkCode, type LinkRequest, type MessengerEvent } from '@parley/common/api/index';
+import {
+  ENVELOPE_KIND,
+  checkCredential,
+  createAccount,
+  createDevice,
+  decryptAttachment,
+  decryptMessage,
+  deviceKeys,
+  encryptAttachment,
+  fanOut,
+  generateOneTimePrekeys,
+  openEnvelope,
+  parseAccountSecrets,
+  signDeviceList,
+  verifyDeviceList,
+  type AccountSecrets,
+  type DeviceSecrets,
+  type SignedDeviceList,
+} from '@parley/common/crypto';
+import { deviceIdFromSigningKey, type DeliveredEntry, type PrekeyBundle } from '@parley/common/protocol';
+import { fromBase64Url, fromUtf8, toBase64Url, utf8 } from '@parley/common/encoding';
+import { sodium } from '@parley/common/sodium';
+import { z } from 'zod';
+import type { Clock } from './clock.ts';
+import type { CryptoStore } from './crypto-store.ts';
+import { newClientMsgId } from './ids.ts';
+import type { AccountSync } from './messenger-account.ts';
+import type { CoreLog } from './net/log.ts';
+import { RelayClient, type DeviceSigner, type SendRequest, type SendResult } from './net/relay-client.ts';
+import { relayEndpoint } from './net/relay-endpoint.ts';
+import { RelayHttp, RelayHttpError } from './net/relay-http.ts';
+import type { SocketFactory } from './net/socket.ts';
+import type { DeviceDirectory } from './pipeline/directory.ts';
+import { PREKEY_BATCH } from './pipeline/prekeys.ts';
+import type { LocalProfile } from './profile.ts';
+
+export const LINK_TTL_MS = 10 * 60_000;
+/** Messages per conversation handed to a new device. */
+export const LINK_HISTORY_PER_CONVERSATION = 200;
+
+// ------------------------------------------------------------------ the code
+
+export interface LinkOffer {
+  relayUrl: string;
+  /** The throwaway account whose only device is the new device's temporary mailbox. */
+  mailboxUserId: string;
+  /** The new device's real signing key (its id is the hash of it). */
+  signingKey: string;
+  deviceName: string;
+  expiresAt: number;
+}
+
+export function formatLinkCode(o: LinkOffer): string {
+  const q = new URLSearchParams({ r: o.relayUrl, u: o.mailboxUserId, k: o.signingKey, n: o.deviceName, x: String(o.expiresAt) });
+  return `parley://link?${q.toString()}`;
+}
+
+export function parseLinkCode(code: string): LinkOffer {
+  const m = /^parley:\/\/link\?(.*)$/.exec(code.trim());
+  if (!m) throw new ApiError('bad_invite', 'That is not a Parley link code; scan the code shown on the new device.');
+  const q = new URLSearchParams(m[1]);
+  const o = { relayUrl: q.get('r') ?? '', mailboxUserId: q.get('u') ?? '', signingKey: q.get('k') ?? '', deviceName: (q.get('n') ?? '').slice(0, 64), expiresAt: Number(q.get('x')) };
+  if (!/^(wss?|https?):\/\//.test(o.relayUrl) || !/^[a-z2-7]{32}$/.test(o.mailboxUserId) || !/^[A-Za-z0-9_-]{43}$/.test(o.signingKey) || !Number.isSafeInteger(o.expiresAt)) {
+    throw new ApiError('bad_invite', 'That link code is damaged; show a fresh one on the new device.');
+  }
+  return { ...o, deviceName: o.deviceName || 'New device' };
+}
+
+const WORDS = (
+  'apple anchor arrow badge basil beach cabin candle cedar cloud comet coral delta dune eagle ember ' +
+  'fable fern flint forest frost garnet glade harbor hazel island ivory jasper kettle lagoon lantern lemon ' +
+  'maple meadow mint nectar oasis olive orbit otter pebble pepper piano planet quartz raven river saffron ' +
+  'salmon shell silver sparrow spruce stone sunset thistle tiger tulip velvet walnut willow zephyr'
+).split(' ');
+
+/** Five words (30 bits) over both keys in the code; both devices show them. */
+export function verificationWords(o: Pick<LinkOffer, 'mailboxUserId' | 'signingKey'>): string {
+  const h = sodium().crypto_generichash(32, utf8(`parley-link-v1|${o.mailboxUserId}|${o.signingKey}`), null);
+  const words: string[] = [];
+  for (let i = 0; i < 5; i++) words.push(WORDS[h[i] & 63]);
+  return words.join(' ');
+}
+
+// ------------------------------------------------------------------ what travels
+
+/** The provisioning message, sealed pairwise (X3DH) to the temporary mailbox device. */
+const Provision = z
+  .object({
+    v: z.literal(1),
+    kind: z.literal('link-provision'),
+    account: z.unknown(),
+    displayName: z.string().min(1).max(64),
+    handle: z.string().max(64).nullable(),
+    deviceList: z.unknown(),
+    snapshot: z.object({ blob: z.string().min(1).max(256), key: z.string(), digest: z.string() }).strict(),
+  })
+  .strict();
+
+/** The snapshot: uploaded as an encrypted blob (it outgrows a frame), key and hash in the provision. */
+const Snapshot = z.object({
+  v: z.literal(1),
+  accountDoc: z.string(),
+  contacts: z.array(z.object({ userId: z.string(), displayName: z.string(), relayUrl: z.string(), accountKey: z.string(), verified: z.boolean() })),
+  conversations: z.array(z.object({ id: z.string(), peerUserId: z.string(), title: z.string(), pinned: z.boolean(), muted: z.boolean(), archived: z.boolean(), readClock: z.number() })),
+  messages: z.array(
+    z.object({
+      conversationId: z.string(),
+      senderUserId: z.string(),
+      senderDeviceId: z.string(),
+      clientMsgId: z.string(),
+      sentAt: z.number(),
+      body: z.unknown(),
+      replyTo: z.string().nullable(),
+      outgoing: z.boolean(),
+      status: z.enum(['pending', 'sent', 'delivered', 'read', 'failed']),
+    }),
+  ),
+  drafts: z.array(z.object({ conversationId: z.string(), text: z.string(), replyTo: z.string().nullable(), updatedAt: z.number() })),
+});
+type Snapshot = z.infer<typeof Snapshot>;
+
+// ------------------------------------------------------------------ the engine side
+
+export interface LinkHost {
+  profile: LocalProfile;
+  crypto: CryptoStore;
+  accountSync: AccountSync;
+  clock: Clock;
+  log: CoreLog;
+  socketFactory: SocketFactory;
+  self(): { userId: string; deviceId: string; displayName: string; handle: string | null; relayUrl: string } | null;
+  /** The engine's signed HTTP client and directory (existing device). */
+  http(): RelayHttp;
+  directory(): DeviceDirectory;
+  send(req: SendRequest): Promise<SendResult>;
+  contacts(): { userId: string; displayName: string; relayUrl: string; verified: boolean }[];
+  applyContact(userId: string, entry: { displayName: string; relayUrl: string; accountKey: string; verified: boolean }): void;
+  persistNewDevice(account: AccountSecrets, device: DeviceSecrets, list: SignedDeviceList, who: { displayName: string; handle: string | null; relayUrl: string }): void;
+  connect(): void;
+  emit(e: MessengerEvent): void;
+}
+
+interface Pending {
+  offer: LinkOffer;
+  http: RelayHttp;
+  mailbox: DeviceSecrets;
+  mailboxAccount: AccountSecrets;
+  device: DeviceSecrets;
+  listener: RelayClient;
+  timer: ReturnType<typeof setTimeout>;
+  done: boolean;
+}
+
+export class DeviceLinker {
+  private pending: Pending | null = null;
+  private requests = new Map<string, LinkOffer>();
+
+  constructor(private readonly host: LinkHost) {}
+
+  // ---------------------------------------------------------------- new device
+
+  async start(p: { deviceName: string; relayUrl: string }): Promise<LinkCode> {
+    if (this.host.self()) throw new ApiError('account_exists');
+    this.stop();
+    const now = this.host.clock.now();
+    const mailboxAccount = createAccount();
+    const gen = generateOneTimePrekeys(createDevice(mailboxAccount.userId, now), 4);
+    const mailbox = gen.device;
+    const list = signDeviceList(mailboxAccount, [{ id: mailbox.deviceId, signingKey: mailbox.signing.pub }], 1, now);
+    const endpoint = relayEndpoint(p.relayUrl);
+    const http = new RelayHttp(endpoint, signerOf(mailbox));
+    try {
+      await http.publishDevice({ deviceList: list, device: deviceKeys(mailbox), oneTimePrekeys: gen.prekeys }, signerOf(mailbox));
+    } catch (err) {
+      throw toApiError(err);
+    }
+    // The real device: its user id is filled in when the account arrives (it is not signed anywhere).
+    const device = createDevice(mailboxAccount.userId, now);
+    const offer: LinkOffer = { relayUrl: p.relayUrl, mailboxUserId: mailboxAccount.userId, signingKey: device.signing.pub, deviceName: p.deviceName, expiresAt: now + LINK_TTL_MS };
+    let seq = 0;
+    const listener = new RelayClient({
+      endpoint,
+      signer: signerOf(mailbox),
+      committedSeq: () => seq,
+      socketFactory: this.host.socketFactory,
+      clock: this.host.clock,
+      log: this.host.log,
+      handlers: {
+        deliver: async (entries) => {
+          await this.onMailbox(entries);
+          seq = entries[entries.length - 1].s;
+        },
+      },
+    });
+    const timer = setTimeout(() => this.stop(), LINK_TTL_MS);
+    timer.unref?.();
+    this.pending = { offer, http, mailbox, mailboxAccount, device, listener, timer, done: false };
+    listener.start();
+    const code = formatLinkCode(offer);
+    return { code, qrPayload: code, expiresAt: offer.expiresAt, verificationWords: verificationWords(offer) };
+  }
+
+  /** Stops listening and retires the temporary mailbox (best effort). */
+  stop(): void {
+    const p = this.pending;
+    if (!p) return;
+    this.pending = null;
+    clearTimeout(p.timer);
+    p.listener.stop();
+    void retireMailbox(p).catch(() => undefined);
+  }
+
+  private async onMailbox(entries: DeliveredEntry[]): Promise<void> {
+    const p = this.pending;
+    if (!p || p.done) return;
+    for (const entry of entries) {
+      let opened;
+      try {
+        opened = await this.openProvision(p, entry.b);
+      } catch (err) {
+        this.host.log.warn('link.provision_refused', { error: String((err as Error).message ?? err) });
+        continue;
+      }
+      await this.complete(p, opened.account, opened.list, opened.provision);
+      return;
+    }
+  }
+
+  private async openProvision(p: Pending, b: string) {
+    const env = openEnvelope(p.mailbox, fromBase64Url(b));
+    if (env.kind !== ENVELOPE_KIND.pairwise) throw new Error('not a pairwise message');
+    const senderList = verifyDeviceList(await p.http.getDeviceList(env.sender.userId), { expectedUserId: env.sender.userId }).list;
+    checkCredential(env.sender, senderList);
+    const { plaintext } = decryptMessage(p.mailbox, null, env.content, { deviceId: env.sender.deviceId, signingKey: env.sender.signingKey, identityKey: env.sender.identityKey });
+    const provision = Provision.parse(JSON.parse(fromUtf8(plaintext)));
+    const account = parseAccountSecrets(provision.account);
+    // The account key handed over must be the sender's own, and the list must carry us.
+    if (account.userId !== env.sender.userId || account.key.pub !== senderList.accountKey) throw new Error('the account in the provision is not the sender’s');
+    const list = verifyDeviceList(provision.deviceList, { expectedUserId: account.userId }).list;
+    if (!list.devices.some((d) => d.id === p.device.deviceId && d.signingKey === p.device.signing.pub)) throw new Error('the device list does not name this device');
+    return { provision, account, list };
+  }
+
+  private async complete(p: Pending, account: AccountSecrets, list: SignedDeviceList, provision: z.infer<typeof Provision>): Promise<void> {
+    const cipher = await p.http.downloadBlob(provision.snapshot.blob);
+    const snapshot = Snapshot.parse(JSON.parse(fromUtf8(decryptAttachment(cipher, { key: provision.snapshot.key, digest: provision.snapshot.digest }))));
+    const gen = generateOneTimePrekeys({ ...p.device, userId: account.userId }, PREKEY_BATCH);
+    const device = gen.device;
+    let published = list;
+    try {
+      await p.http.publishDevice({ deviceList: list, device: deviceKeys(device), oneTimePrekeys: gen.prekeys }, signerOf(device));
+    } catch (err) {
+      // Another change to the list landed meanwhile: publish under the current one if it still names us.
+      if (!(err instanceof RelayHttpError && err.code === 'rollback')) throw err;
+      published = verifyDeviceList(await p.http.getDeviceList(account.userId), { expectedUserId: account.userId }).list;
+      if (!published.devices.some((d) => d.id === device.deviceId)) throw new Error('this device was unlinked before it finished linking');
+      await p.http.publishDevice({ deviceList: published, device: deviceKeys(device), oneTimePrekeys: gen.prekeys }, signerOf(device));
+    }
+    p.done = true;
+    this.host.persistNewDevice(account, device, published, { displayName: provision.displayName, handle: provision.handle, relayUrl: p.offer.relayUrl });
+    this.importSnapshot(snapshot);
+    this.host.log.info('link.completed', { device: device.deviceId });
+    // Leave the mailbox's deliver handler first, then retire it.
+    setTimeout(() => this.stop(), 0);
+    this.host.connect();
+    this.host.emit({ type: 'devices.changed' });
+  }
+
+  private importSnapshot(s: Snapshot): void {
+    const { profile } = this.host;
+    profile.db.transaction(() => {
+      for (const c of s.contacts) this.host.applyContact(c.userId, c);
+      for (const c of s.conversations) {
+        profile.conversations.ensureDirect(c.peerUserId, c.title);
+        profile.conversations.setFlags(c.id, c);
+        profile.conversations.raiseReadClock(c.id, c.readClock);
+      }
+      for (const m of s.messages) {
+        const peer = m.conversationId.slice(2);
+        profile.messages.insertIncoming({
+          conversationId: m.conversationId,
+          senderUserId: m.senderUserId,
+          senderDeviceId: m.senderDeviceId,
+          clientMsgId: m.clientMsgId,
+          senderClock: m.sentAt,
+          body: m.body as never,
+          replyTo: m.replyTo,
+          outgoing: m.outgoing,
+          status: m.status === 'pending' ? 'failed' : m.status,
+          recipients: m.outgoing ? [peer] : undefined,
+        });
+      }
+      for (const d of s.drafts) profile.drafts.set(d.conversationId, d.text, d.replyTo, d.updatedAt);
+      if (s.accountDoc) this.host.accountSync.importAll(fromBase64Url(s.accountDoc));
+    })();
+  }
+
+  // ---------------------------------------------------------------- existing device
+
+  inspect(code: string): LinkRequest {
+    const self = this.requireSelf();
+    const offer = parseLinkCode(code);
+    if (offer.expiresAt < this.host.clock.now()) throw new ApiError('link_expired');
+    if (relayEndpoint(offer.relayUrl).host !== relayEndpoint(self.relayUrl).host) {
+      throw new ApiError('bad_invite', 'The new device uses another relay; start linking on it with this account’s relay.');
+    }
+    const requestId = toBase64Url(sodium().randombytes_buf(12));
+    this.requests.set(requestId, offer);
+    return { requestId, deviceName: offer.deviceName, verificationWords: verificationWords(offer) };
+  }
+
+  async approve(requestId: string): Promise<Device> {
+    const self = this.requireSelf();
+    const offer = this.requests.get(requestId);
+    if (!offer) throw new ApiError('not_found');
+    if (offer.expiresAt < this.host.clock.now()) {
+      this.requests.delete(requestId);
+      throw new ApiError('link_expired');
+    }
+    const account = this.host.crypto.account()!;
+    const http = this.host.http();
+    const deviceId = deviceIdFromSigningKey(fromBase64Url(offer.signingKey));
+    try {
+      // 1. The approval itself: a list naming the new device, signed with the account key.
+      const current = await this.host.directory().refresh(self.userId);
+      let list = current;
+      if (!current.devices.some((d) => d.id === deviceId)) {
+        list = signDeviceList(account, [...current.devices, { id: deviceId, signingKey: offer.signingKey }], current.version + 1, this.host.clock.now());
+        await http.putDeviceList(self.userId, list);
+        this.host.directory().accept(list, self.userId);
+      }
+      // 2. The snapshot, as an encrypted blob.
+      const sealed = encryptAttachment(utf8(JSON.stringify(this.snapshot())));
+      const blob = await http.uploadBlob(sealed.ciphertext);
+      // 3. The account key, the list and the blob's key, X3DH-encrypted to the mailbox the code names.
+      const provision = { v: 1, kind: 'link-provision', account, displayName: self.displayName, handle: self.handle, deviceList: list, snapshot: { blob: blob.id, key: sealed.key, digest: sealed.digest } };
+      const claim = await http.claimBundles(offer.mailboxUserId);
+      const mailboxList = verifyDeviceList(claim.deviceList, { expectedUserId: offer.mailboxUserId }).list;
+      const bundles: Record<string, PrekeyBundle> = {};
+      for (const b of claim.bundles) bundles[b.device.id] = b;
+      const out = fanOut({ self: this.host.crypto.requireDevice(), plaintext: utf8(JSON.stringify(provision)), lists: [mailboxList], sessions: {}, bundles });
+      if (out.missing.length || out.to.length === 0) throw new ApiError('link_expired');
+      const res = await this.host.send({ cid: newClientMsgId(), to: out.to, check: out.check });
+      if (!res.ok) throw new ApiError('internal', `The relay refused the link message (${res.code}).`);
+    } catch (err) {
+      throw toApiError(err);
+    }
+    this.requests.delete(requestId);
+    return { id: deviceId, name: offer.deviceName, current: false, linkedAt: this.host.clock.now(), lastActiveAt: null };
+  }
+
+  /** Publishes our list without the device: the relay drops its mailbox and closes its socket. */
+  async unlink(deviceId: string): Promise<void> {
+    const self = this.requireSelf();
+    if (deviceId === self.deviceId) throw new ApiError('bad_params', 'A device cannot unlink itself here; unlink it from another of your devices.');
+    try {
+      const current = await this.host.directory().refresh(self.userId);
+      if (!current.devices.some((d) => d.id === deviceId)) throw new ApiError('not_found');
+      const list = signDeviceList(this.host.crypto.account()!, current.devices.filter((d) => d.id !== deviceId), current.version + 1, this.host.clock.now());
+      await this.host.http().putDeviceList(self.userId, list);
+      this.host.directory().accept(list, self.userId);
+    } catch (err) {
+      throw toApiError(err);
+    }
+  }
+
+  private requireSelf() {
+    const self = this.host.self();
+    if (!self) throw new ApiError('no_account');
+    return self;
+  }
+
+  private snapshot(): Snapshot {
+    const { profile, crypto } = this.host;
+    const conversations = profile.conversations.list({ includeArchived: true }).filter((c) => c.kind === 'direct' && c.peerUserId);
+    const messages: Snapshot['messages'] = [];
+    for (const c of conversations) {
+      for (const m of profile.messages.page(c.id, { limit: LINK_HISTORY_PER_CONVERSATION }).messages) {
+        messages.push({ conversationId: m.conversationId, senderUserId: m.senderUserId, senderDeviceId: m.senderDeviceId, clientMsgId: m.id.slice(m.id.indexOf(':') + 1), sentAt: m.sentAt, body: m.body, replyTo: m.replyTo, outgoing: m.outgoing, status: m.status });
+      }
+    }
+    const drafts = (profile.db.prepare(`SELECT conversation_id, text, reply_to, updated_at FROM drafts WHERE text <> ''`).all() as { conversation_id: string; text: string; reply_to: string | null; updated_at: number }[]).map(
+      (d) => ({ conversationId: d.conversation_id, text: d.text, replyTo: d.reply_to, updatedAt: d.updated_at }),
+    );
+    return {
+      v: 1,
+      accountDoc: toBase64Url(this.host.accountSync.current().save()),
+      contacts: this.host.contacts().flatMap((c) => {
+        const pin = crypto.identityPin(c.userId);
+        return pin ? [{ userId: c.userId, displayName: c.displayName, relayUrl: c.relayUrl, accountKey: pin.accountKey, verified: c.verified }] : [];
+      }),
+      conversations: conversations.map((c) => ({ id: c.id, peerUserId: c.peerUserId!, title: c.title, pinned: c.pinned, muted: c.muted, archived: c.archived, readClock: profile.conversations.row(c.id).read_clock })),
+      messages,
+      drafts,
+    };
+  }
+}
+
+/** Replaces the mailbox device with a never-published one: the relay deletes its keys, prekeys and mailbox. */
+async function retireMailbox(p: Pending): Promise<void> {
+  const gone = createDevice(p.mailboxAccount.userId);
+  const list = signDeviceList(p.mailboxAccount, [{ id: gone.deviceId, signingKey: gone.signing.pub }], 2);
+  await p.http.putDeviceList(p.mailboxAccount.userId, list);
+}
+
+function signerOf(device: DeviceSecrets): DeviceSigner {
+  const priv = fromBase64Url(device.signing.priv);
+  return { deviceId: device.deviceId, sign: (m) => toBase64Url(sodium().crypto_sign_detached(m, priv)) };
+}
+
+function toApiError(err: unknown): ApiError {
+  if (err instanceof ApiError) return err;
+  if (err instanceof RelayHttpError && err.code === 'offline') return new ApiError('offline', err.message);
+  if ((err as Error)?.name === 'RelayOfflineError') return new ApiError('offline');
+  return new ApiError('internal', String((err as Error)?.message ?? err));
+}

@@ -1,0 +1,115 @@
+// Device linking by code on a real relay: the new device gets the account, contacts,
+// drafts and recent history, keeps working with the first device offline; unlinking
+// removes a device for good.
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { Cores, befriend, eventually, online, startTestRelay, texts, type TestRelay } from './support/harness.ts';
+
+let relay: TestRelay;
+const cores = new Cores();
+
+beforeAll(async () => {
+  relay = await startTestRelay();
+});
+afterEach(() => cores.closeAll());
+afterAll(() => relay.dispose());
+
+type Core = Awaited<ReturnType<Cores['user']>>;
+
+/** Links a new core to `existing` through the code flow; returns it once it is online. */
+async function link(existing: Core, name = 'Laptop', dir?: string) {
+  const fresh = await cores.core(dir);
+  const code = await fresh.startDeviceLink({ deviceName: name, relayUrl: `http://${relay.host}` });
+  const request = await existing.inspectLinkCode({ code: code.code });
+  expect(request.verificationWords).toBe(code.verificationWords);
+  expect(request.deviceName).toBe(name);
+  const device = await existing.approveLink({ requestId: request.requestId });
+  await eventually(() => fresh.events.some((e) => e.type === 'devices.changed'), 'link completes', 15_000);
+  await online(fresh);
+  // The temporary mailbox is retired: its account's list now names only a never-published device.
+  const mailbox = new URL(code.code.replace('parley://', 'http://x/')).searchParams.get('u');
+  await eventually(async () => ((await (await fetch(`http://${relay.host}/v1/users/${mailbox}/device-list`)).json()) as { version: number }).version === 2, 'mailbox retired');
+  return { fresh, device };
+}
+
+describe('device linking', () => {
+  it('a linked device gets the account, contacts, drafts and history, then receives, sends and sees its own messages', async () => {
+    const alice = await cores.user(relay, 'Alice');
+    const bob = await cores.user(relay, 'Bob');
+    await befriend(alice, bob);
+    await Promise.all([online(alice), online(bob)]);
+    const aliceId = (await alice.getAccount())!.userId;
+    const bobId = (await bob.getAccount())!.userId;
+    const aToB = `d:${bobId}`;
+    const bToA = `d:${aliceId}`;
+    await alice.sendText({ conversationId: aToB, text: 'before linking' });
+    await eventually(async () => (await texts(bob, bToA)).includes('before linking'), 'bob has it');
+    await bob.sendText({ conversationId: bToA, text: 'reply before linking' });
+    await eventually(async () => (await texts(alice, aToB)).includes('reply before linking'), 'alice has it');
+    await alice.setDraft({ conversationId: aToB, text: 'unsent thought' });
+    await alice.setConversationFlags({ conversationId: aToB, pinned: true });
+
+    const { fresh: laptop, device } = await link(alice);
+    expect(await laptop.getAccount()).toMatchObject({ userId: aliceId, displayName: 'Alice', deviceId: device.id });
+    expect((await alice.listDevices()).map((d) => d.id)).toContain(device.id);
+    expect((await laptop.listContacts()).map((c) => c.userId)).toEqual([bobId]);
+    expect(await texts(laptop, aToB)).toEqual(['before linking', 'reply before linking']);
+    expect((await laptop.getDraft({ conversationId: aToB }))?.text).toBe('unsent thought');
+    expect((await laptop.listConversations({}))[0]).toMatchObject({ id: aToB, pinned: true });
+
+    // Later messages from the contact, and our own sent from the first device.
+    await bob.sendText({ conversationId: bToA, text: 'after linking' });
+    await eventually(async () => (await texts(laptop, aToB)).includes('after linking'), 'linked device receives', 15_000);
+    await alice.sendText({ conversationId: aToB, text: 'sent from the phone' });
+    await eventually(async () => (await texts(laptop, aToB)).includes('sent from the phone'), 'linked device sees own sent message');
+    // Drafts keep syncing after linking.
+    await laptop.setDraft({ conversationId: aToB, text: 'typed on the laptop' });
+    await eventually(async () => (await alice.getDraft({ conversationId: aToB }))?.text === 'typed on the laptop', 'draft reaches the first device');
+
+    // The first device goes away; the linked one keeps working on its own.
+    await alice.close();
+    const sent = await laptop.sendText({ conversationId: aToB, text: 'laptop only' });
+    await eventually(async () => (await texts(bob, bToA)).includes('laptop only'), 'bob receives from the linked device');
+    await bob.sendText({ conversationId: bToA, text: 'to the laptop' });
+    await eventually(async () => (await texts(laptop, aToB)).includes('to the laptop'), 'linked device receives alone');
+    await bob.markRead({ conversationId: bToA });
+    await eventually(async () => (await laptop.getHistory({ conversationId: aToB })).messages.find((m) => m.id === sent.id)?.status === 'read', 'read receipt');
+  });
+
+  it('unlinking removes a device: it stops receiving and can no longer log in', async () => {
+    const alice = await cores.user(relay, 'Alice');
+    const bob = await cores.user(relay, 'Bob');
+    await befriend(alice, bob);
+    const { fresh: laptop, device } = await link(alice);
+    await Promise.all([online(alice), online(bob)]);
+    const aliceId = (await alice.getAccount())!.userId;
+    const bToA = `d:${aliceId}`;
+    const aToB = `d:${(await bob.getAccount())!.userId}`;
+    await bob.sendText({ conversationId: bToA, text: 'both devices' });
+    await eventually(async () => (await texts(laptop, aToB)).includes('both devices'), 'laptop receives while linked', 15_000);
+
+    await alice.unlinkDevice({ deviceId: device.id });
+    expect((await alice.listDevices()).map((d) => d.id)).not.toContain(device.id);
+    expect(alice.events.some((e) => e.type === 'devices.changed')).toBe(true);
+    await eventually(async () => (await laptop.getConnectionStatus()).state === 'offline', 'relay closed the removed device');
+
+    // Bob's send is refused as stale, he refreshes Alice's list and no longer encrypts to the laptop.
+    await bob.sendText({ conversationId: bToA, text: 'only the phone' });
+    await eventually(async () => (await texts(alice, aToB)).includes('only the phone'), 'remaining device receives');
+    await eventually(async () => (await bob.getConnectionStatus()).pendingCount === 0, 'bob sent');
+
+    // Reopened, the removed device cannot log in and gets nothing.
+    const dir = laptop.dir;
+    await laptop.close();
+    const again = await cores.core(dir);
+    await new Promise((r) => setTimeout(r, 1_500));
+    expect((await again.getConnectionStatus()).state).not.toBe('online');
+    expect(await texts(again, aToB)).not.toContain('only the phone');
+  });
+
+  it('refuses an expired or damaged code', async () => {
+    const alice = await cores.user(relay, 'Alice');
+    await expect(alice.inspectLinkCode({ code: 'parley://link?r=x' })).rejects.toMatchObject({ code: 'bad_invite' });
+    const code = `parley://link?r=${encodeURIComponent(`http://${relay.host}`)}&u=${'a'.repeat(32)}&k=${'A'.repeat(43)}&n=Old&x=1`;
+    await expect(alice.inspectLinkCode({ code })).rejects.toMatchObject({ code: 'link_expired' });
+  });
+});
