@@ -326,7 +326,9 @@ export class DeviceLinker {
     }
     const requestId = toBase64Url(sodium().randombytes_buf(12));
     this.requests.set(requestId, offer);
-    return { requestId, deviceName: offer.deviceName, verificationWords: verificationWords(offer) };
+    const request = { requestId, deviceName: offer.deviceName, verificationWords: verificationWords(offer) };
+    this.host.emit({ type: 'link.request', ...request });
+    return request;
   }
 
   async approve(requestId: string): Promise<Device> {
