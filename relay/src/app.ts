@@ -90,6 +90,7 @@ export async function createRelay(config: RelayConfig, deps: RelayDeps): Promise
     shuttingDown: false,
   } as Omit<RelayContext, 'hub'> as RelayContext;
   hub = (ctx as { hub: Hub }).hub = new Hub(ctx);
+  ctx.commits.offerLocal = (device, entries) => ctx.hub.connection(device)?.offer(entries);
   const replay = new ReplayCache(2 * config.httpSkewMs);
 
   const clientAddress = (c: Context): string => {

@@ -7,8 +7,11 @@
 import type { PresenceVisibility } from '@parley/common/protocol';
 
 export type BusEvent =
-  /** New entries were committed to this device's mailbox. */
-  | { type: 'mailbox'; device: string }
+  /**
+   * New entries were committed to this device's mailbox; `seq`, when known, is the highest
+   * of them (a socket already past it has nothing to read).
+   */
+  | { type: 'mailbox'; device: string; seq?: number }
   /** An ephemeral frame for this device; delivered only if it is connected somewhere. */
   | { type: 'eph'; device: string; body: string }
   /** A user's online state, last-seen or visibility changed. */

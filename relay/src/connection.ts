@@ -18,7 +18,7 @@ import { toBase64Url } from '@parley/common/encoding';
 import type { z } from 'zod';
 import type { RelayContext } from './context.ts';
 import { errorFields } from './log.ts';
-import type { AppendItem } from './store/types.ts';
+import type { AppendItem, MailboxEntry } from './store/types.ts';
 
 /** The little a connection needs from a runtime's WebSocket. */
 export interface RelaySocket {
@@ -195,8 +195,9 @@ export class Connection {
   }
 
   /** Reads and sends pending entries while the window and the socket buffer allow. */
-  pump(): void {
+  pump(upTo?: number): void {
     if (this.state !== 'ready') return;
+    if (upTo !== undefined && this.cursor >= upTo) return; // already sent (see offer)
     if (this.pumping) {
       this.pumpAgain = true;
       return;
@@ -205,6 +206,25 @@ export class Connection {
     void this.runPump().finally(() => {
       this.pumping = false;
     });
+  }
+
+  /**
+   * Entries this relay just committed to the device's mailbox, in seq order. A caught-up
+   * socket with room in its window gets them at once, without reading them back; in any
+   * other case (a pump running, a gap, a full window or buffer) they are left to the pump,
+   * which reads the store as always.
+   */
+  offer(entries: MailboxEntry[]): void {
+    if (this.state !== 'ready' || this.pumping || entries.length === 0) return;
+    const first = entries[0].seq;
+    const last = entries[entries.length - 1].seq;
+    if (first !== this.cursor + 1 || last !== first + entries.length - 1) return;
+    const { deliveryBatch, deliveryWindow, socketHighWaterBytes } = this.ctx.config.limits;
+    if (entries.length > deliveryBatch || last - this.acked > deliveryWindow) return;
+    if (this.socket.bufferedAmount() > socketHighWaterBytes) return;
+    this.cursor = last;
+    this.send({ t: 'deliver', m: entries.map((e) => ({ s: e.seq, b: e.body, ts: e.ts })) });
+    this.ctx.metrics.entriesDelivered.inc(entries.length);
   }
 
   // ------------------------------------------------------------------ internals
@@ -373,8 +393,11 @@ export class Connection {
     // Only this socket's own mailbox, and never beyond what it was actually sent.
     const clamped = Math.min(upTo, this.cursor);
     if (clamped <= this.acked) return;
+    // Entries wait unread only while the window is full; any other new entry brought its
+    // own wake-up (an offer or a mailbox event), so an ack need not re-read the mailbox.
+    const windowWasFull = this.cursor - this.acked >= this.ctx.config.limits.deliveryWindow;
     this.acked = clamped;
-    this.pump(); // the window moved; deletion can follow
+    if (windowWasFull) this.pump(); // the window moved; deletion can follow
     if (!this.acking) void this.deleteAcked();
   }
 

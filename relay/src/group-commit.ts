@@ -4,7 +4,7 @@
 // means "durably committed". Afterwards every touched mailbox is announced once on the
 // bus, and the connections' delivery pumps read the new entries from the store.
 import type { Bus } from './bus.ts';
-import type { AppendRequest, AppendResult, MailboxStore } from './store/types.ts';
+import type { AppendRequest, AppendResult, MailboxEntry, MailboxStore } from './store/types.ts';
 
 interface Pending {
   request: AppendRequest;
@@ -21,6 +21,8 @@ const nextTurn: (fn: () => void) => void =
 const MAX_BATCH = 2_000;
 
 export class GroupCommit {
+  /** Set once the hub exists: hands a device's freshly committed entries to its local socket. */
+  offerLocal: ((device: string, entries: MailboxEntry[]) => void) | null = null;
   private queue: Pending[] = [];
   private scheduled = false;
   private inFlight: Promise<void> | null = null;
@@ -73,11 +75,25 @@ export class GroupCommit {
       for (const p of batch) p.reject(err);
       return;
     }
-    const touched = new Set<string>();
+    // What each mailbox just received, in seq order: a caught-up socket on this relay is
+    // sent it as is (offerLocal) instead of reading it back from the store.
+    const fresh = new Map<string, MailboxEntry[]>();
     for (let i = 0; i < batch.length; i++) {
       batch[i].resolve(results[i]);
-      if (!results[i].duplicate) for (const s of results[i].seqs) touched.add(s.device);
+      const r = results[i];
+      if (r.duplicate) continue;
+      const { items, expiresAt } = batch[i].request;
+      for (let j = 0; j < r.seqs.length; j++) {
+        const { device, seq } = r.seqs[j];
+        const body = items[j]?.device === device ? items[j].body : items.find((it) => it.device === device)!.body;
+        let list = fresh.get(device);
+        if (!list) fresh.set(device, (list = []));
+        list.push({ seq, body, ts: r.ts, expiresAt });
+      }
     }
-    for (const device of touched) this.bus.publish({ type: 'mailbox', device });
+    for (const [device, entries] of fresh) {
+      this.offerLocal?.(device, entries);
+      this.bus.publish({ type: 'mailbox', device, seq: entries[entries.length - 1].seq });
+    }
   }
 }

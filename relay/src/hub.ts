@@ -151,7 +151,7 @@ export class Hub {
   private onEvent(e: BusEvent): void {
     switch (e.type) {
       case 'mailbox':
-        this.byDevice.get(e.device)?.pump();
+        this.byDevice.get(e.device)?.pump(e.seq);
         break;
       case 'eph':
         this.byDevice.get(e.device)?.send({ t: 'eph', b: e.body });
