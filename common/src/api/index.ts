@@ -4,3 +4,5 @@ export * from './events.ts';
 export * from './errors.ts';
 export * from './params.ts';
 export * from './messenger-api.ts';
+export * from './methods.ts';
+export * from './shell.ts';

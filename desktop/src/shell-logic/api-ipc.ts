@@ -1,0 +1,54 @@
+// The two IPC channels between the preload and the main process, and the main side of a
+// call: the method must be a MessengerApi method and the parameters must pass its zod
+// schema before the core sees them; every failure is an { code, message } shape (errors
+// thrown through ipcMain.handle lose their code and gain a stack trace, so none are thrown).
+import { API_ERROR_CODES, ApiError, MethodParams, isMessengerMethod, type ApiErrorShape, type MessengerApi } from '@parley/common/api/index';
+
+/** renderer → main, ipcRenderer.invoke(API_CALL_CHANNEL, { method, params }) */
+export const API_CALL_CHANNEL = 'parley:call';
+/** main → renderer, every MessengerEvent */
+export const API_EVENT_CHANNEL = 'parley:event';
+/** main → renderer, every ShellIntent */
+export const SHELL_INTENT_CHANNEL = 'parley:intent';
+/** renderer → main, the conversation on screen (string or null) */
+export const SHELL_OPEN_CONVERSATION_CHANNEL = 'parley:open-conversation';
+
+export type ApiCallResult = { ok: true; value: unknown } | { ok: false; error: ApiErrorShape };
+
+export function errorShape(err: unknown): ApiErrorShape {
+  if (err instanceof ApiError) return { code: err.code, message: err.message };
+  const code = (err as { code?: unknown } | null)?.code;
+  if (typeof code === 'string' && code in API_ERROR_CODES) {
+    const c = code as ApiErrorShape['code'];
+    return { code: c, message: typeof (err as Error).message === 'string' ? (err as Error).message : API_ERROR_CODES[c] };
+  }
+  return { code: 'internal', message: API_ERROR_CODES.internal };
+}
+
+export function paramsError(method: string, params: unknown): ApiErrorShape | null {
+  if (!isMessengerMethod(method)) return { code: 'bad_params', message: `Unknown method ${JSON.stringify(String(method)).slice(0, 80)}.` };
+  const parsed = MethodParams[method].safeParse(params ?? {});
+  if (parsed.success) return null;
+  const issue = parsed.error.issues[0];
+  const where = issue?.path.length ? ` (${issue.path.join('.')})` : '';
+  return { code: 'bad_params', message: `${issue?.message ?? API_ERROR_CODES.bad_params}${where}` };
+}
+
+/** Runs one call from the renderer against the core. `request` is whatever arrived over IPC. */
+export async function handleApiCall(api: MessengerApi, request: unknown, onInternalError?: (err: unknown) => void): Promise<ApiCallResult> {
+  const r = request as { method?: unknown; params?: unknown } | null;
+  if (!r || typeof r !== 'object' || typeof r.method !== 'string') return { ok: false, error: { code: 'bad_params', message: 'A call needs a method name.' } };
+  const method = r.method;
+  const bad = paramsError(method, r.params);
+  if (bad || !isMessengerMethod(method)) return { ok: false, error: bad ?? { code: 'bad_params', message: API_ERROR_CODES.bad_params } };
+  const params = MethodParams[method].parse(r.params ?? {});
+  try {
+    const fn = api[method] as (p: unknown) => Promise<unknown>;
+    const value = await fn.call(api, params);
+    return { ok: true, value: value ?? null };
+  } catch (err) {
+    const shape = errorShape(err);
+    if (shape.code === 'internal') onInternalError?.(err);
+    return { ok: false, error: shape };
+  }
+}
