@@ -91,6 +91,7 @@ describe('device linking', () => {
     expect((await alice.listDevices()).map((d) => d.id)).not.toContain(device.id);
     expect(alice.events.some((e) => e.type === 'devices.changed')).toBe(true);
     await eventually(async () => (await laptop.getConnectionStatus()).state === 'offline', 'relay closed the removed device');
+    await eventually(() => laptop.events.filter((e) => e.type === 'devices.changed').length >= 2, 'the removed device is told');
 
     // Bob's send is refused as stale, he refreshes Alice's list and no longer encrypts to the laptop.
     await bob.sendText({ conversationId: bToA, text: 'only the phone' });

@@ -262,8 +262,7 @@ export class DeviceLinker {
   }
 
   private async complete(p: Pending, account: AccountSecrets, list: SignedDeviceList, provision: z.infer<typeof Provision>): Promise<void> {
-    const cipher = await p.http.downloadBlob(provision.snapshot.blob);
-    const snapshot = Snapshot.parse(JSON.parse(fromUtf8(decryptAttachment(cipher, { key: provision.snapshot.key, digest: provision.snapshot.digest }))));
+    // Publish first: until D's keys are on the relay, nothing sent to the account reaches D.
     const gen = generateOneTimePrekeys({ ...p.device, userId: account.userId }, PREKEY_BATCH);
     const device = gen.device;
     let published = list;
@@ -276,6 +275,8 @@ export class DeviceLinker {
       if (!published.devices.some((d) => d.id === device.deviceId)) throw new Error('this device was unlinked before it finished linking');
       await p.http.publishDevice({ deviceList: published, device: deviceKeys(device), oneTimePrekeys: gen.prekeys }, signerOf(device));
     }
+    const cipher = await p.http.downloadBlob(provision.snapshot.blob);
+    const snapshot = Snapshot.parse(JSON.parse(fromUtf8(decryptAttachment(cipher, { key: provision.snapshot.key, digest: provision.snapshot.digest }))));
     p.done = true;
     this.host.persistNewDevice(account, device, published, { displayName: provision.displayName, handle: provision.handle, relayUrl: p.offer.relayUrl });
     this.importSnapshot(snapshot);
@@ -343,7 +344,11 @@ export class DeviceLinker {
     const http = this.host.http();
     const deviceId = deviceIdFromSigningKey(fromBase64Url(offer.signingKey));
     try {
-      // 1. The approval itself: a list naming the new device, signed with the account key.
+      // The snapshot first (an encrypted blob), so little happens between publishing the list
+      // and the new device publishing its keys: what is sent to us in between misses it.
+      const sealed = encryptAttachment(utf8(JSON.stringify(this.snapshot())));
+      const blob = await http.uploadBlob(sealed.ciphertext);
+      // The approval itself: a list naming the new device, signed with the account key.
       const current = await this.host.directory().refresh(self.userId);
       let list = current;
       if (!current.devices.some((d) => d.id === deviceId)) {
@@ -351,10 +356,7 @@ export class DeviceLinker {
         await http.putDeviceList(self.userId, list);
         this.host.directory().accept(list, self.userId);
       }
-      // 2. The snapshot, as an encrypted blob.
-      const sealed = encryptAttachment(utf8(JSON.stringify(this.snapshot())));
-      const blob = await http.uploadBlob(sealed.ciphertext);
-      // 3. The account key, the list and the blob's key, X3DH-encrypted to the mailbox the code names.
+      // The account key, the list and the blob's key, X3DH-encrypted to the mailbox the code names.
       const provision = { v: 1, kind: 'link-provision', account, displayName: self.displayName, handle: self.handle, deviceList: list, snapshot: { blob: blob.id, key: sealed.key, digest: sealed.digest } };
       const claim = await http.claimBundles(offer.mailboxUserId);
       const mailboxList = verifyDeviceList(claim.deviceList, { expectedUserId: offer.mailboxUserId }).list;
