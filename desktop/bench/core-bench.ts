@@ -1,4 +1,4 @@
-// Core benchmark (`npm run bench:core [-- --quick] [-- --cpu-prof] [-- --no-write]`):
+// Core benchmark (`npm run bench:core [-- --quick] [--cpu-prof] [--no-write] [--catch-up-only]`):
 // prints the figures and writes them into BENCHMARKS.md between <!-- core:start --> and
 // <!-- core:end -->.
 //
@@ -23,7 +23,8 @@ import { seedMessages } from './seed.ts';
 const argv = process.argv.slice(2);
 const quick = argv.includes('--quick');
 const cpuProf = argv.includes('--cpu-prof');
-const write = !argv.includes('--no-write');
+const catchUpOnly = argv.includes('--catch-up-only');
+const write = !argv.includes('--no-write') && !catchUpOnly;
 const ROOT = resolve(import.meta.dirname, '../..');
 const N = quick
   ? { base: 10_000, queued: 1_000, total: 100_000 }
@@ -88,29 +89,32 @@ try {
   log('recipient: connect and catch up');
   const r = await runRecipient({ profileDir: join(dir, 'bob'), expect: N.queued, fromUserId: a.userId, conversations: base.conversationIds });
   log(`catch-up ${(r.catchUpMs / 1000).toFixed(2)} s; first page p99 ${r.firstPage99.toFixed(2)} ms; RSS ${r.caughtUp.rss.toFixed(0)} MB caught up, ${r.afterReads.rss.toFixed(0)} MB after reads`);
+  log(`memory (MB): ${JSON.stringify({ start: r.atStart, opened: r.opened, caughtUp: r.caughtUp, afterReads: r.afterReads })}`);
 
-  // 5. Up to a million, then search.
-  const more = N.total - N.base - N.queued;
-  log(`seeding ${more.toLocaleString()} more messages (to ${N.total.toLocaleString()})`);
-  const bulk = seedMessages(join(dir, 'bob'), { selfUserId: b.userId, count: more, perConversation: PER_CONVERSATION, firstConversation: base.conversationIds.length, seed: 2 });
-  log(`seeded in ${bulk.seconds.toFixed(1)} s (${fmt(bulk.rowsPerSecond, 0)} rows/s)`);
-  const searched = await measureSearch(join(dir, 'bob'));
-  const dbMb = statSync(join(dir, 'bob', 'parley.db')).size / 1024 / 1024;
-  log(`search p50 ${searched.p50.toFixed(1)} ms over ${N.total.toLocaleString()} messages (database ${dbMb.toFixed(0)} MB)`);
+  if (!catchUpOnly) {
+    // 5. Up to a million, then search.
+    const more = N.total - N.base - N.queued;
+    log(`seeding ${more.toLocaleString()} more messages (to ${N.total.toLocaleString()})`);
+    const bulk = seedMessages(join(dir, 'bob'), { selfUserId: b.userId, count: more, perConversation: PER_CONVERSATION, firstConversation: base.conversationIds.length, seed: 2 });
+    log(`seeded in ${bulk.seconds.toFixed(1)} s (${fmt(bulk.rowsPerSecond, 0)} rows/s)`);
+    const searched = await measureSearch(join(dir, 'bob'));
+    const dbMb = statSync(join(dir, 'bob', 'parley.db')).size / 1024 / 1024;
+    log(`search p50 ${searched.p50.toFixed(1)} ms over ${N.total.toLocaleString()} messages (database ${dbMb.toFixed(0)} MB)`);
 
-  const report = {
-    quick,
-    loadBefore,
-    loadAfter: loadavg()[0],
-    benchSeconds: (performance.now() - benchStarted) / 1000,
-    base,
-    bulk,
-    sendSeconds,
-    recipient: r,
-    searched,
-    dbMb,
-  };
-  printAndWrite(report);
+    const report = {
+      quick,
+      loadBefore,
+      loadAfter: loadavg()[0],
+      benchSeconds: (performance.now() - benchStarted) / 1000,
+      base,
+      bulk,
+      sendSeconds,
+      recipient: r,
+      searched,
+      dbMb,
+    };
+    printAndWrite(report);
+  }
 } finally {
   await relay.stop();
   rmSync(dir, { recursive: true, force: true });
@@ -134,8 +138,11 @@ interface RecipientFigures {
 interface Mem {
   rss: number;
   heapUsed: number;
+  heapTotal: number;
   external: number;
-  arrayBuffers: number;
+  /** Anonymous memory and mapped files in the RSS (Linux), null elsewhere. */
+  anon: number | null;
+  file: number | null;
 }
 
 async function runRecipient(args: { profileDir: string; expect: number; fromUserId: string; conversations: string[] }): Promise<RecipientFigures> {

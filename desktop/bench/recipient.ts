@@ -4,13 +4,26 @@
 // Then history paging and memory. Prints one JSON line for core-bench.ts.
 // argv[2]: JSON { profileDir, expect, fromUserId, conversations: string[] }
 import { Messenger } from '../src/core/messenger.ts';
+import { readFileSync } from 'node:fs';
 import { SEARCH_QUERIES } from './corpus.ts';
+
+/** RSS split into anonymous memory and mapped files (Linux), with process.memoryUsage(). */
+function usage(): NodeJS.MemoryUsage & { anon?: number; file?: number } {
+  const u = process.memoryUsage();
+  try {
+    const status = readFileSync('/proc/self/status', 'utf8');
+    const kb = (k: string) => Number(new RegExp(`${k}:\\s+(\\d+)`).exec(status)?.[1] ?? NaN) / 1024;
+    return { ...u, anon: kb('RssAnon'), file: kb('RssFile') + kb('RssShmem') };
+  } catch {
+    return u;
+  }
+}
 
 const args = JSON.parse(process.argv[2]) as { profileDir: string; expect: number; fromUserId: string; conversations: string[] };
 const gc = (globalThis as { gc?: () => void }).gc ?? (() => undefined);
 const mb = (b: number) => b / 1024 / 1024;
 
-const atStart = process.memoryUsage();
+const atStart = usage();
 let peakRss = atStart.rss;
 const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 20);
 
@@ -20,7 +33,7 @@ let firstAt = 0;
 let done: () => void;
 const allIn = new Promise<void>((r) => (done = r));
 const m = await Messenger.open({ profileDir: args.profileDir });
-const opened = process.memoryUsage();
+const opened = usage();
 m.subscribe((e) => {
   if (e.type === 'connection' && e.status.state === 'online' && !firstAt) firstAt = performance.now();
   if (e.type === 'message.added' && e.message.senderUserId === args.fromUserId && ++received === args.expect) done();
@@ -36,7 +49,7 @@ clearTimeout(timeout);
 await new Promise((r) => setTimeout(r, 200));
 gc();
 gc();
-const caughtUp = process.memoryUsage();
+const caughtUp = usage();
 const stored = (await m.getHistory({ conversationId: `d:${args.fromUserId}`, limit: 1 })).messages.length;
 
 // Open a 1,000-message conversation: the newest page (what the UI loads first), and all
@@ -71,8 +84,15 @@ for (let r = 0; r < 3; r++) {
 clearInterval(sampler);
 gc();
 gc();
-const after = process.memoryUsage();
-const mem = (u: NodeJS.MemoryUsage) => ({ rss: mb(u.rss), heapUsed: mb(u.heapUsed), external: mb(u.external), arrayBuffers: mb(u.arrayBuffers) });
+const after = usage();
+const mem = (u: NodeJS.MemoryUsage & { anon?: number; file?: number }) => ({
+  rss: mb(u.rss),
+  heapUsed: mb(u.heapUsed),
+  heapTotal: mb(u.heapTotal),
+  external: mb(u.external),
+  anon: u.anon ?? null,
+  file: u.file ?? null,
+});
 await m.close();
 process.stdout.write(
   `${JSON.stringify({

@@ -76,7 +76,7 @@ afterAll(async () => {
 });
 
 describe('parley CLI', () => {
-  it('two profiles exchange invites; a sent message reaches a listener, shows as unread and is found by a fragment inside a word', async () => {
+  it('two profiles exchange invites; a sent message reaches a listener, shows as unread and is found by a fragment inside a word; send beside listen shares its connection', async () => {
     const a = join(dir, 'alice');
     const b = join(dir, 'bob');
     const url = `http://${relay.host}`;
@@ -97,14 +97,28 @@ describe('parley CLI', () => {
       expect(added.message).toMatchObject({ id: sent.id, senderUserId: alice.userId, outgoing: false, body: { kind: 'text', text: 'the weather is wonderful today' } });
 
       // Read-only commands run beside the listener without taking its relay connection.
-      const convs = (await ok('--profile', b, 'conversations')) as { id: string; title: string; unreadCount: number }[];
+      const [convs, hits, text, history, historyText] = (await Promise.all([
+        ok('--profile', b, 'conversations'),
+        ok('--profile', b, 'search', 'onderf'),
+        parley('--profile', b, 'search', 'onderf'),
+        ok('--profile', b, 'history', 'Alice', '--limit', '5'),
+        parley('--profile', b, 'history', 'Alice'),
+      ])) as [{ id: string; title: string; unreadCount: number }[], { messageId: string; snippet: { text: string; match: boolean }[] }[], Run, { messages: { id: string }[] }, Run];
       expect(convs).toMatchObject([{ id: `d:${alice.userId}`, title: 'Alice', unreadCount: 1 }]);
-      const hits = (await ok('--profile', b, 'search', 'onderf')) as { messageId: string; snippet: { text: string; match: boolean }[] }[];
       expect(hits.map((h) => h.messageId)).toEqual([sent.id]);
       expect(hits[0].snippet.filter((p) => p.match).map((p) => p.text)).toEqual(['onderf']);
-      const text = await parley('--profile', b, 'search', 'onderf');
       expect(text.stdout).toContain('Alice | Alice: the weather is w[onderf]ul today');
-      expect(((await ok('--profile', b, 'history', 'Alice', '--limit', '5')) as { messages: { id: string }[] }).messages.map((m) => m.id)).toEqual([sent.id]);
+      expect(history.messages.map((m) => m.id)).toEqual([sent.id]);
+      expect(historyText.stdout).toContain('Alice: the weather is wonderful today');
+
+      // While B listens, B's own `send` goes out through the listener's connection instead
+      // of replacing it, and a second listener on the profile is refused.
+      const reply = (await ok('--profile', b, 'send', 'Alice', 'thanks!')) as { id: string; status: string; outgoing: boolean };
+      expect(reply).toMatchObject({ status: 'sent', outgoing: true });
+      expect(listener.events.some((e) => e.type === 'message.added' && (e.message as { id: string }).id === reply.id)).toBe(true);
+      const second = await parley('--profile', b, 'listen', '--json');
+      expect(second.code).toBe(1);
+      expect(JSON.parse(second.stderr).error.code).toBe('profile_busy');
       expect(listener.events.some((e) => e.type === 'connection' && (e.status as { state: string }).state === 'offline')).toBe(false);
 
       const [snA, snB] = (await Promise.all([ok('--profile', a, 'safety-number', 'Bob'), ok('--profile', b, 'safety-number', alice.userId)])) as { digits: string }[];
@@ -117,24 +131,22 @@ describe('parley CLI', () => {
   });
 
   it('rejects bad arguments with a clear message and exit code 2', async () => {
-    const unknown = await parley('frobnicate');
+    const [unknown, missing, badLimit, badOption, noAccount] = await Promise.all([
+      parley('frobnicate'),
+      parley('--profile', join(dir, 'x'), 'send', 'Bob', '--json'),
+      parley('--profile', join(dir, 'x'), 'history', 'Bob', '--limit', 'lots'),
+      parley('init', '--relya', 'http://x'),
+      // Not a usage error: a valid command on a profile with no account exits 1 with its own code.
+      parley('--profile', join(dir, 'empty'), 'contacts', '--json'),
+    ]);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain('Unknown command "frobnicate"');
-
-    const missing = await parley('--profile', join(dir, 'x'), 'send', 'Bob', '--json');
     expect(missing.code).toBe(2);
     expect(JSON.parse(missing.stderr)).toEqual({ error: { code: 'usage', message: expect.stringContaining('Usage: parley send') } });
-
-    const badLimit = await parley('--profile', join(dir, 'x'), 'history', 'Bob', '--limit', 'lots');
     expect(badLimit.code).toBe(2);
     expect(badLimit.stderr).toContain('--limit must be a whole number');
-
-    const badOption = await parley('init', '--relya', 'http://x');
     expect(badOption.code).toBe(2);
     expect(badOption.stderr).toContain('Unknown option --relya');
-
-    // Not a usage error: a valid command on a profile with no account exits 1 with its own code.
-    const noAccount = await parley('--profile', join(dir, 'empty'), 'contacts', '--json');
     expect(noAccount.code).toBe(1);
     expect(JSON.parse(noAccount.stderr).error.code).toBe('no_account');
 

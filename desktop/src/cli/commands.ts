@@ -1,10 +1,11 @@
 // The `parley` commands: each opens the engine on the profile, calls MessengerApi, and
 // returns what to print (the API's own records for --json, lines for people).
 import { hostname, userInfo } from 'node:os';
-import type { Conversation, MessageStatus, MessengerEvent } from '@parley/common/api/index';
+import type { Conversation, Message, MessageStatus, MessengerEvent } from '@parley/common/api/index';
 import type { Messenger } from '../core/messenger.ts';
 import { intOption, stringOption, type OptionSpec, type ParsedArgs } from './args.ts';
-import { CliError, usageError } from './errors.ts';
+import { CliError, describeError, usageError } from './errors.ts';
+import { callListener, listenerRunning, serveListenerSocket } from './listener-socket.ts';
 import { contactLine, conversationLine, messageLine, searchLine, type Names } from './format.ts';
 import { openMessenger, requireAccount } from './session.ts';
 
@@ -153,26 +154,21 @@ export const COMMANDS: Record<string, Command> = {
     usage: 'send <contact|conversation> <text…> [--timeout SECONDS]',
     summary: 'send a message and wait until the relay has stored it',
     details:
-      'The contact is a name, @handle, user id or conversation id. Exits 0 once the relay acknowledged the message (status sent), 1 otherwise; a message not acknowledged in time stays queued in the profile and goes out on the next `send` or `listen`.',
+      'The contact is a name, @handle, user id or conversation id. Exits 0 once the relay acknowledged the message (status sent), 1 otherwise; a message not acknowledged in time stays queued in the profile and goes out on the next `send` or `listen`. While `parley listen` runs on the same profile, the message goes out through it (the relay keeps one connection per device).',
     options: { ...common, timeout: { value: true, placeholder: 'SECONDS', help: 'how long to wait for the relay (default 30)' } },
     args: { min: 2, max: Infinity },
     async run(ctx, a) {
       const timeoutMs = (intOption(a, 'timeout', { min: 1, max: 3600 }) ?? 30) * 1000;
       const text = a.positionals.slice(1).join(' ');
-      return withMessenger(ctx, true, async (m) => {
+      const target = await withMessenger(ctx, false, async (m) => {
         await requireAccount(m, ctx.profileDir);
-        const target = await resolveConversation(m, a.positionals[0]);
-        const statuses: MessengerEvent[] = [];
-        const off = m.subscribe((e) => e.type === 'message.status' && statuses.push(e));
-        try {
-          const message = await m.sendText({ conversationId: target.id, text });
-          const status = await waitForStatus(m, message.id, statuses, timeoutMs);
-          const sent = { ...message, status };
-          return { json: sent, text: [`${status}: ${messageLine(sent, new Map())}`] };
-        } finally {
-          off();
-        }
+        return resolveConversation(m, a.positionals[0]);
       });
+      // A running `parley listen` holds the relay connection: hand the message to it.
+      const reply = await callListener(ctx.profileDir, { op: 'send', conversationId: target.id, text, timeoutMs });
+      if (reply && !reply.ok) throw new CliError(reply.error.code, reply.error.message);
+      const sent = reply ? (reply.value as Message) : await withMessenger(ctx, true, (m) => sendAndWait(m, target.id, text, timeoutMs));
+      return { json: sent, text: [`${sent.status}: ${messageLine(sent, new Map())}`] };
     },
   },
   listen: {
@@ -183,6 +179,9 @@ export const COMMANDS: Record<string, Command> = {
     options: { ...common },
     args: { min: 0, max: 0 },
     async run(ctx) {
+      if (await listenerRunning(ctx.profileDir)) {
+        throw new CliError('profile_busy', `Another \`parley listen\` is running on ${ctx.profileDir}; the relay keeps one connection per device, so stop that one first.`);
+      }
       const m = await openMessenger(ctx.profileDir, { online: true });
       try {
         await requireAccount(m, ctx.profileDir);
@@ -199,11 +198,20 @@ export const COMMANDS: Record<string, Command> = {
         else if (e.type === 'connection') ctx.note(`connection: ${e.status.state}${e.status.lastError ? ` (${e.status.lastError})` : ''}`);
         else if (e.type === 'key.changed') ctx.print(`WARNING: the keys of ${names.get(e.userId) ?? e.userId} changed; compare safety numbers again.`);
       });
+      const server = await serveListenerSocket(ctx.profileDir, async (req) => {
+        try {
+          return { ok: true, value: await sendAndWait(m, req.conversationId, req.text, req.timeoutMs) };
+        } catch (err) {
+          const { code, message } = describeError(err);
+          return { ok: false, error: { code, message } };
+        }
+      });
       await new Promise<void>((resolveStop) => {
         const stop = () => resolveStop();
         process.once('SIGINT', stop);
         process.once('SIGTERM', stop);
       });
+      await new Promise((r) => (server ? server.close(r) : r(undefined))); // also removes the socket file
       await m.close();
     },
   },
@@ -272,6 +280,18 @@ export const COMMANDS: Record<string, Command> = {
     },
   },
 };
+
+/** Sends a text and resolves once the relay acknowledged it (status past pending). */
+async function sendAndWait(m: Messenger, conversationId: string, text: string, timeoutMs: number): Promise<Message> {
+  const statuses: MessengerEvent[] = [];
+  const off = m.subscribe((e) => e.type === 'message.status' && statuses.push(e));
+  try {
+    const message = await m.sendText({ conversationId, text });
+    return { ...message, status: await waitForStatus(m, message.id, statuses, timeoutMs) };
+  } finally {
+    off();
+  }
+}
 
 /** Resolves with the first status past pending; rejects on failed or after the timeout. */
 function waitForStatus(m: Messenger, messageId: string, seen: MessengerEvent[], timeoutMs: number): Promise<MessageStatus> {
