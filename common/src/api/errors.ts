@@ -13,6 +13,8 @@ export const API_ERROR_CODES = {
   link_expired: 'That link code has expired; start linking again.',
   offline: 'This needs a connection to the relay; try again when online.',
   handle_taken: 'That handle belongs to someone else on this relay; pick another.',
+  attachment_damaged: 'The downloaded file does not match what the sender sent; it was not saved.',
+  attachment_unavailable: 'The relay no longer has this file; ask the sender to send it again.',
   not_implemented: 'This is not available in this build yet.',
   internal: 'Something went wrong inside Parley; the action was not applied.',
 } as const;

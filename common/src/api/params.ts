@@ -55,6 +55,10 @@ export const MethodParams = {
       path: z.string().max(4096).optional(),
       caption: Text.optional(),
       replyTo: MessageIdParam.optional(),
+      /** Images: a small JPEG/PNG thumbnail (base64url, ≤ 48 KiB) the UI drew on a canvas; it travels inside the message. */
+      thumbnail: z.string().regex(/^[A-Za-z0-9_-]*$/).max(65_536).optional(),
+      width: z.number().int().min(1).max(100_000).optional(),
+      height: z.number().int().min(1).max(100_000).optional(),
     })
     .strict()
     .refine((p) => (p.data === undefined) !== (p.path === undefined), 'give exactly one of data or path'),

@@ -4,6 +4,7 @@
 import type { MessengerEvent } from '@parley/common/api/index';
 import type { LocalProfile } from './profile.ts';
 import { directConversationId, messageIdOf, parseMessageId } from './ids.ts';
+import { attachmentBody, recordAttachment } from './messenger-attachments.ts';
 import type { Content } from './pipeline/content.ts';
 import type { Received } from './pipeline/decryptor.ts';
 
@@ -13,6 +14,8 @@ export interface ApplyContext {
   titleOf(userId: string): string;
   /** Applies an account-document change (messenger-account.ts); own devices only. */
   account?(r: Received): ApplyResult;
+  /** Applies a group content: changes, sender keys, messages (messenger-groups.ts). */
+  group?(r: Received): ApplyResult;
 }
 
 export interface ApplyResult {
@@ -35,13 +38,15 @@ export function applyContent(ctx: ApplyContext, r: Received): ApplyResult {
   const out: ApplyResult = { events: [], delivered: [], typingStopped: null };
   const c = r.content;
   if (c.kind === 'account-change') return ctx.account?.(r) ?? out;
+  if (c.conv.t === 'g') return ctx.group?.(r) ?? out;
   const fromSelf = r.senderUserId === selfUserId;
   const conversationId = conversationOf(c, r.senderUserId, selfUserId);
   if (!conversationId || c.conv.t !== 'd') return out;
   const peer = c.conv.t === 'd' && fromSelf ? c.conv.peer : r.senderUserId;
 
   switch (c.kind) {
-    case 'text': {
+    case 'text':
+    case 'attachment': {
       profile.conversations.ensureDirect(peer, ctx.titleOf(peer));
       const { inserted, message } = profile.messages.insertIncoming({
         conversationId,
@@ -49,13 +54,14 @@ export function applyContent(ctx: ApplyContext, r: Received): ApplyResult {
         senderDeviceId: r.senderDeviceId,
         clientMsgId: c.id,
         senderClock: c.at,
-        body: { kind: 'text', text: c.text },
+        body: c.kind === 'text' ? { kind: 'text', text: c.text } : attachmentBody(c),
         replyTo: c.replyTo ?? null,
         outgoing: fromSelf,
         status: fromSelf ? 'sent' : 'delivered',
         recipients: fromSelf ? [peer] : undefined,
       });
       if (!inserted) return out;
+      if (c.kind === 'attachment') recordAttachment(profile, message.id, c);
       out.events.push({ type: 'message.added', message });
       if (!fromSelf) {
         out.delivered.push({ senderUserId: r.senderUserId, conversationId, conv: { t: 'd', peer: r.senderUserId }, messageId: message.id });

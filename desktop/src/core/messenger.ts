@@ -54,6 +54,8 @@ import { systemClock, type Clock } from './clock.ts';
 import { CryptoStore } from './crypto-store.ts';
 import { directConversationId, newClientMsgId } from './ids.ts';
 import { AccountSync } from './messenger-account.ts';
+import { Attachments } from './messenger-attachments.ts';
+import { GroupEngine, type GroupPayload } from './messenger-groups.ts';
 import { ContactBook } from './messenger-contacts.ts';
 import { DeviceLinker } from './messenger-link.ts';
 import { formatInvite, parseInvite } from './messenger-invite.ts';
@@ -129,6 +131,9 @@ export class Messenger implements MessengerApi {
   private readonly typingTracker: TypingTracker;
   private readonly accountSync: AccountSync;
   private readonly linker: DeviceLinker;
+  /** Groups and attachments live in their own modules (messenger-groups.ts, messenger-attachments.ts). */
+  readonly groups: GroupEngine;
+  private readonly attachments: Attachments;
   private presence = new Map<string, Presence>();
   private relay: RelayClient | null = null;
   private http: RelayHttp | null = null;
@@ -207,6 +212,31 @@ export class Messenger implements MessengerApi {
       persistNewDevice: (account, device, list, who) => this.persistNewDevice(account, device, list, who),
       connect: () => this.connect(),
       emit: (e) => this.emit(e),
+    });
+    this.groups = new GroupEngine({
+      profile,
+      crypto: this.crypto,
+      clock: this.clock,
+      log: this.log,
+      outbox: this.outbox,
+      self: () => {
+        const id = this.requireIdentity();
+        return { userId: id.user_id, deviceId: id.device_id };
+      },
+      relay: () => this.relay,
+      directory: () => this.directory!,
+      encryptor: () => this.encryptor!,
+      titleOf: (u) => this.titleOf(u),
+      emit: (e) => this.emit(e),
+      queuePairwise: (kind, users, content) => this.outbox.queue(kind, content.id, { users, includeOwn: true, content } satisfies OutgoingPayload, null),
+    });
+    this.attachments = new Attachments({
+      profile,
+      http: () => this.http,
+      relayUrl: () => this.requireIdentity().relay_url,
+      newId: newClientMsgId,
+      emitUpdated: (message) => this.emit({ type: 'message.updated', message }),
+      queue: (conversationId, content, body, replyTo) => this.queueConversationMessage(conversationId, content, body, replyTo),
     });
   }
 
@@ -319,6 +349,7 @@ export class Messenger implements MessengerApi {
   private onDeviceListChange(c: DeviceListChange): void {
     const self = this.identity();
     this.encryptor?.forget(c.userId);
+    if (self && c.previousVersion !== null) this.groups.devicesRemoved(c.userId, c.removed);
     if (self && c.userId === self.user_id) {
       if (c.previousVersion !== null) this.emit({ type: 'devices.changed' });
       return;
@@ -374,8 +405,8 @@ export class Messenger implements MessengerApi {
           // A savepoint per entry: one bad message rolls back alone, the batch goes on.
           const r = this.profile.db.transaction(() =>
             applyContent(
-              { profile: this.profile, selfUserId: self.user_id, titleOf: (u) => this.titleOf(u), account: (r) => this.accountSync.applyRemote(r) },
-              this.decryptor.decryptPairwise(env),
+              { profile: this.profile, selfUserId: self.user_id, titleOf: (u) => this.titleOf(u), account: (r) => this.accountSync.applyRemote(r), group: (r) => this.groups.apply(r) },
+              env.kind === ENVELOPE_KIND.group ? this.groups.decrypt(env) : this.decryptor.decryptPairwise(env),
             ),
           )();
           results.push(r);
@@ -461,6 +492,7 @@ export class Messenger implements MessengerApi {
 
   /** The outbox transport: encrypt for every current device, send, handle refusals. */
   private async transmit(item: OutboxItem): Promise<SendOutcome> {
+    if ((item.payload as Partial<GroupPayload>).group) return this.groups.transmit(item);
     // Let the caller's transaction (the outbox may be kicked from inside one) finish first.
     await Promise.resolve();
     if (!this.relay?.online) return 'retry';
@@ -739,26 +771,30 @@ export class Messenger implements MessengerApi {
     return this.conversation(directConversationId(p.userId));
   }
 
-  async createGroup(_p: P<'createGroup'>): Promise<Conversation> {
-    throw notYet('Groups');
+  // Groups: messenger-groups.ts.
+  async createGroup(p: P<'createGroup'>): Promise<Conversation> {
+    this.requireIdentity();
+    const id = this.groups.create(p.name, p.members);
+    this.emitConversation(id);
+    return this.conversation(id);
   }
-  async getGroup(_p: P<'getGroup'>): Promise<GroupInfo> {
-    throw notYet('Groups');
+  async getGroup(p: P<'getGroup'>): Promise<GroupInfo> {
+    return this.groups.info(p.conversationId);
   }
-  async renameGroup(_p: P<'renameGroup'>): Promise<GroupInfo> {
-    throw notYet('Groups');
+  async renameGroup(p: P<'renameGroup'>): Promise<GroupInfo> {
+    return this.groups.rename(p.conversationId, p.name);
   }
-  async addGroupMembers(_p: P<'addGroupMembers'>): Promise<GroupInfo> {
-    throw notYet('Groups');
+  async addGroupMembers(p: P<'addGroupMembers'>): Promise<GroupInfo> {
+    return this.groups.addMembers(p.conversationId, p.userIds);
   }
-  async removeGroupMember(_p: P<'removeGroupMember'>): Promise<GroupInfo> {
-    throw notYet('Groups');
+  async removeGroupMember(p: P<'removeGroupMember'>): Promise<GroupInfo> {
+    return this.groups.removeMember(p.conversationId, p.userId);
   }
-  async setGroupRole(_p: P<'setGroupRole'>): Promise<GroupInfo> {
-    throw notYet('Groups');
+  async setGroupRole(p: P<'setGroupRole'>): Promise<GroupInfo> {
+    return this.groups.setRole(p.conversationId, p.userId, p.role);
   }
-  async leaveGroup(_p: P<'leaveGroup'>): Promise<void> {
-    throw notYet('Groups');
+  async leaveGroup(p: P<'leaveGroup'>): Promise<void> {
+    this.groups.leave(p.conversationId);
   }
 
   async setConversationFlags(p: P<'setConversationFlags'>): Promise<Conversation> {
@@ -778,6 +814,12 @@ export class Messenger implements MessengerApi {
 
   async sendText(p: P<'sendText'>): Promise<Message> {
     const self = this.requireIdentity();
+    if (p.conversationId.startsWith('g:')) {
+      const id = newClientMsgId();
+      const message = this.queueConversationMessage(p.conversationId, { v: CONTENT_VERSION, id, conv: { t: 'g', id: p.conversationId.slice(2) }, kind: 'text', text: p.text, replyTo: p.replyTo ?? null } as OutgoingPayload['content'], { kind: 'text', text: p.text }, p.replyTo ?? null);
+      this.typingSender.stop(p.conversationId);
+      return message;
+    }
     const peer = this.peerOf(p.conversationId);
     this.profile.conversations.ensureDirect(peer, this.titleOf(peer));
     const clientMsgId = newClientMsgId();
@@ -803,11 +845,33 @@ export class Messenger implements MessengerApi {
     return message;
   }
 
-  async sendAttachment(_p: P<'sendAttachment'>): Promise<Message> {
-    throw notYet('Attachments');
+  // Attachments: messenger-attachments.ts.
+  async sendAttachment(p: P<'sendAttachment'>): Promise<Message> {
+    this.requireIdentity();
+    this.conversation(p.conversationId); // not_found before anything is uploaded
+    return this.attachments.send(p);
   }
-  async downloadAttachment(_p: P<'downloadAttachment'>): Promise<Message> {
-    throw notYet('Attachments');
+  async downloadAttachment(p: P<'downloadAttachment'>): Promise<Message> {
+    return this.attachments.download(p.messageId);
+  }
+
+  /** Stores and queues a message content for a direct or group conversation; emits it. */
+  private queueConversationMessage(conversationId: string, content: OutgoingPayload['content'], body: Message['body'], replyTo: string | null): Message {
+    const self = this.requireIdentity();
+    let message: Message;
+    if (conversationId.startsWith('g:')) {
+      message = this.groups.queueMessage(conversationId, content, body, replyTo);
+    } else {
+      const peer = this.peerOf(conversationId);
+      this.profile.conversations.ensureDirect(peer, this.titleOf(peer));
+      message = this.outbox.queueMessage(
+        { conversationId, senderUserId: self.user_id, senderDeviceId: self.device_id, clientMsgId: content.id, body, replyTo, recipients: [peer] },
+        { users: [peer], includeOwn: true, content } satisfies OutgoingPayload,
+      );
+    }
+    this.emit({ type: 'message.added', message });
+    this.emitConversation(conversationId);
+    return message;
   }
 
   async getHistory(p: P<'getHistory'>): Promise<MessagePage> {

@@ -22,6 +22,26 @@ export const ConversationRef = z.discriminatedUnion('t', [
 ]);
 export type ConversationRef = z.infer<typeof ConversationRef>;
 
+export const AttachmentRef = z
+  .object({
+    /** The relay's blob id and the relay it lives on. */
+    blob: z.string().regex(/^[A-Za-z0-9_-]{8,128}$/),
+    relay: z.string().url().max(2048),
+    /** base64url secretstream key (32 bytes) and BLAKE2b-256 of the ciphertext. */
+    key: z.string().regex(/^[A-Za-z0-9_-]{43}$/),
+    hash: z.string().regex(/^[A-Za-z0-9_-]{43}$/),
+    /** Plaintext size in bytes. */
+    size: z.number().int().min(0).max(2 ** 40),
+    name: z.string().min(1).max(255),
+    mime: z.string().min(1).max(255),
+    /** Images: a small JPEG/PNG thumbnail made by the sender (base64url, ≤ 48 KiB of bytes). */
+    thumb: z.string().regex(/^[A-Za-z0-9_-]*$/).max(65_536).optional(),
+    w: z.number().int().min(1).max(100_000).optional(),
+    h: z.number().int().min(1).max(100_000).optional(),
+  })
+  .strict();
+export type AttachmentRef = z.infer<typeof AttachmentRef>;
+
 const header = {
   v: z.literal(CONTENT_VERSION),
   /** Client message id: with the sender's user id, the identity of this item everywhere. */
@@ -39,8 +59,14 @@ export const Content = z.discriminatedUnion('kind', [
   z.object({ ...header, kind: z.literal('receipt'), state: z.enum(['delivered', 'read']), ids: z.array(MessageRef).min(1).max(1000) }).strict(),
   /** Ephemeral only (never stored, never queued). */
   z.object({ ...header, kind: z.literal('typing'), typing: z.boolean() }).strict(),
-  /** Automerge change batch of a group document. */
-  z.object({ ...header, kind: z.literal('group-change'), changes: B64 }).strict(),
+  /**
+   * Automerge change batch of a group document (only changes authored by the sending
+   * device). `snapshot`: the whole saved document, sent to members just added so they have
+   * a base (docs/desktop-core.md, "Groups").
+   */
+  z.object({ ...header, kind: z.literal('group-change'), changes: B64, snapshot: B64.optional() }).strict(),
+  /** A file: its ciphertext is a relay blob; the key and hash travel here (docs/desktop-core.md, "Attachments"). */
+  z.object({ ...header, kind: z.literal('attachment'), text: z.string().max(64 * 1024), replyTo: MessageRef.nullable().optional(), file: AttachmentRef }).strict(),
   /** A sender-key distribution message for a group (pairwise only). */
   z.object({ ...header, kind: z.literal('sender-key'), distribution: B64 }).strict(),
   /** Automerge change batch of the account document (own devices only). */

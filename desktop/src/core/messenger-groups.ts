@@ -1,0 +1,520 @@
+// Groups in the engine: the group document (docs/group-doc.ts) travels as `group-change`
+// contents over pairwise sessions; group messages are encrypted ONCE with this device's
+// sender key (common/crypto/senderkeys.ts) and that one ciphertext is sealed to each
+// member device (ENVELOPE_KIND.group: the mailbox format is sealed envelopes, so only the
+// cheap outer seal is per device). Documented in docs/desktop-core.md, "Groups".
+//
+// Sender keys: before a group message leaves, every current member device that has not
+// had this device's current sender key gets a `sender-key` distribution (pairwise). When a
+// member leaves or is removed, or a member's device disappears from their list, this
+// device's key is rotated (next epoch) and the removed devices' keys are dropped, so the
+// next distribution reaches only the remaining devices. A member added later receives the
+// chain at its current position and cannot derive earlier message keys.
+import { ApiError, type Conversation, type GroupInfo, type Message, type MessageBody, type MessengerEvent } from '@parley/common/api/index';
+import {
+  CryptoError,
+  ENVELOPE_KIND,
+  acceptSenderKeyDistribution,
+  createGroupReceiver,
+  createSenderKey,
+  decryptGroupMessage,
+  encryptGroupMessage,
+  removeSenderDevices,
+  rotateSenderKey,
+  sealEnvelope,
+  senderKeyDistribution,
+  type OpenedEnvelope,
+  type OwnSenderKey,
+} from '@parley/common/crypto';
+import { fromBase64Url, fromUtf8, toBase64Url, utf8 } from '@parley/common/encoding';
+import type { Clock } from './clock.ts';
+import type { CryptoStore } from './crypto-store.ts';
+import * as A from '@automerge/automerge';
+import { actorOf, type Author } from './docs/actor.ts';
+import { decodeChangeBatch, encodeChangeBatch } from './docs/change-batch.ts';
+import { GroupDoc, GroupDocError, type GroupRole } from './docs/group-doc.ts';
+import { groupConversationId, newClientMsgId, newGroupId } from './ids.ts';
+import { attachmentBody, recordAttachment } from './messenger-attachments.ts';
+import type { ApplyResult } from './messenger-receive.ts';
+import type { CoreLog } from './net/log.ts';
+import type { RelayClient } from './net/relay-client.ts';
+import type { Outbox, OutboxItem, SendOutcome } from './outbox.ts';
+import { CONTENT_VERSION, decodeContent, encodeContent, type Content } from './pipeline/content.ts';
+import type { Received } from './pipeline/decryptor.ts';
+import type { DeviceDirectory } from './pipeline/directory.ts';
+import type { Encryptor } from './pipeline/encryptor.ts';
+import type { LocalProfile } from './profile.ts';
+import { groupDocId } from './store/document-store.ts';
+
+/** What the outbox stores for a group message (the transport is GroupEngine.transmit). */
+export interface GroupPayload {
+  group: string;
+  content: Omit<Content, 'at'> & { at?: number };
+}
+
+export interface GroupDeps {
+  profile: LocalProfile;
+  crypto: CryptoStore;
+  clock: Clock;
+  log: CoreLog;
+  outbox: Outbox;
+  self(): Author;
+  relay(): RelayClient | null;
+  directory(): DeviceDirectory;
+  encryptor(): Encryptor;
+  titleOf(userId: string): string;
+  emit(e: MessengerEvent): void;
+  /** Queues a pairwise content (Messenger's ordinary transport) to these users and our own devices. */
+  queuePairwise(kind: 'doc-change', users: string[], content: Content): void;
+}
+
+/** Which devices hold this device's sender key of the current epoch. */
+interface Distributed {
+  epoch: number;
+  devices: string[];
+}
+
+const sentKey = (groupId: string) => `sk-sent:${groupId}`;
+
+export class GroupEngine {
+  private docs = new Map<string, GroupDoc>();
+  private orphans = new Map<string, { changes: Uint8Array[]; sender: Author }[]>();
+
+  constructor(private readonly d: GroupDeps) {}
+
+  // ---------------------------------------------------------------- documents
+
+  doc(groupId: string): GroupDoc | null {
+    const cached = this.docs.get(groupId);
+    if (cached) return cached;
+    const bytes = this.d.profile.documents.load(groupDocId(groupId));
+    if (!bytes) return null;
+    const doc = GroupDoc.load(bytes, this.d.self());
+    this.docs.set(groupId, doc);
+    return doc;
+  }
+
+  private requireDoc(conversationId: string): { groupId: string; doc: GroupDoc } {
+    if (!conversationId.startsWith('g:')) throw new ApiError('not_found', 'That is not a group conversation.');
+    const groupId = conversationId.slice(2);
+    const doc = this.doc(groupId);
+    if (!doc) throw new ApiError('not_found');
+    return { groupId, doc };
+  }
+
+  /** Saves the document and the caches derived from it (title, members, left) in one go. */
+  private persist(groupId: string, doc: GroupDoc): void {
+    const id = groupConversationId(groupId);
+    const state = doc.state;
+    this.d.profile.db.transaction(() => {
+      this.d.profile.documents.save(groupDocId(groupId), 'group', doc.save());
+      this.d.profile.conversations.ensureGroup(id, state.name || 'Group');
+      this.d.profile.conversations.setTitle(id, state.name || 'Group');
+      this.d.profile.conversations.setMembers(id, [...state.members].map(([userId, role]) => ({ userId, role })));
+      const member = state.members.has(this.d.self().userId);
+      this.d.profile.db.prepare(`UPDATE conversations SET left_at = ? WHERE id = ?`).run(member ? null : this.d.clock.now(), id);
+    })();
+    this.docs.set(groupId, doc);
+  }
+
+  info(conversationId: string): GroupInfo {
+    const { doc } = this.requireDoc(conversationId);
+    const self = this.d.self().userId;
+    const state = doc.state;
+    return {
+      conversationId,
+      name: state.name,
+      members: [...state.members].map(([userId, role]) => ({ userId, role, displayName: userId === self ? 'You' : this.d.titleOf(userId) })),
+      canAdmin: state.members.get(self) === 'admin',
+      left: !state.members.has(self),
+    };
+  }
+
+  // ---------------------------------------------------------------- API operations
+
+  create(name: string, members: string[]): string {
+    const self = this.d.self();
+    const groupId = newGroupId();
+    const { group, change } = GroupDoc.create(name, self, [...new Set(members)], this.d.clock.now());
+    this.persist(groupId, group);
+    this.d.crypto.setOwnSenderKey(createSenderKey(groupId));
+    this.sendChange(groupId, group, [change], []);
+    return groupConversationId(groupId);
+  }
+
+  rename(conversationId: string, name: string): GroupInfo {
+    return this.local(conversationId, (doc) => doc.rename(name));
+  }
+
+  addMembers(conversationId: string, users: string[]): GroupInfo {
+    const { doc } = this.requireDoc(conversationId);
+    const before = new Set(doc.state.members.keys());
+    const fresh = users.filter((u) => !before.has(u));
+    return this.local(conversationId, (d) => d.addMembers(users, this.d.clock.now()), fresh);
+  }
+
+  removeMember(conversationId: string, user: string): GroupInfo {
+    const { doc } = this.requireDoc(conversationId);
+    if (!doc.state.members.has(user)) throw new ApiError('not_found', 'That user is not a member of this group.');
+    return this.local(conversationId, (d) => d.removeMember(user, this.d.clock.now()));
+  }
+
+  setRole(conversationId: string, user: string, role: GroupRole): GroupInfo {
+    const { doc } = this.requireDoc(conversationId);
+    if (!doc.state.members.has(user)) throw new ApiError('not_found', 'That user is not a member of this group.');
+    return this.local(conversationId, (d) => d.setRole(user, role, this.d.clock.now()));
+  }
+
+  leave(conversationId: string): void {
+    this.local(conversationId, (d) => d.leave(this.d.clock.now()));
+  }
+
+  /** A local change: apply, save, send to everyone who was or is a member; rotate on removal. */
+  private local(conversationId: string, make: (doc: GroupDoc) => Uint8Array, added: string[] = []): GroupInfo {
+    const { groupId, doc } = this.requireDoc(conversationId);
+    const before = new Set(doc.state.members.keys());
+    let change: Uint8Array;
+    try {
+      change = make(doc);
+    } catch (err) {
+      if (err instanceof GroupDocError) throw new ApiError(err.code, err.message);
+      throw err;
+    }
+    this.d.profile.db.transaction(() => {
+      this.persist(groupId, doc);
+      this.afterMembershipChange(groupId, before, new Set(doc.state.members.keys()));
+      this.sendChange(groupId, doc, [change], [...before], added);
+    })();
+    this.emitConversation(groupId);
+    return this.info(conversationId);
+  }
+
+  /**
+   * Sends our own changes to every member device (and former members named in `alsoTo`, so a
+   * removed member learns it). Members just added also get a snapshot as their base.
+   */
+  private sendChange(groupId: string, doc: GroupDoc, changes: Uint8Array[], alsoTo: string[], added: string[] = []): void {
+    const self = this.d.self().userId;
+    const users = [...new Set([...doc.state.members.keys(), ...alsoTo])].filter((u) => u !== self);
+    const base = { v: CONTENT_VERSION, at: this.d.clock.now(), conv: { t: 'g', id: groupId }, kind: 'group-change', changes: encodeChangeBatch(changes) } as const;
+    const newcomers = added.filter((u) => u !== self);
+    const others = users.filter((u) => !newcomers.includes(u));
+    this.d.queuePairwise('doc-change', others, { ...base, id: newClientMsgId() });
+    if (newcomers.length) this.d.queuePairwise('doc-change', newcomers, { ...base, id: newClientMsgId(), snapshot: toBase64Url(doc.save()) });
+  }
+
+  /**
+   * Sends a change made WITHOUT the local admin check, as a modified client could: test-only,
+   * to show that every other client rejects it.
+   */
+  sendUncheckedChangeForTest(conversationId: string, make: (doc: GroupDoc) => Uint8Array): void {
+    const { groupId, doc } = this.requireDoc(conversationId);
+    const change = make(doc);
+    this.sendChange(groupId, doc, [change], []);
+  }
+
+  /** Membership went from `before` to `after`: removed users' sender keys go, ours rotates. */
+  private afterMembershipChange(groupId: string, before: Set<string>, after: Set<string>): void {
+    const removed = [...before].filter((u) => !after.has(u));
+    if (removed.length === 0) return;
+    this.rotate(groupId);
+    const recv = this.d.crypto.groupReceiver(groupId);
+    if (recv) {
+      const gone = Object.values(recv.keys)
+        .filter((k) => removed.includes(k.senderUserId))
+        .map((k) => k.senderDeviceId);
+      this.d.crypto.setGroupReceiver(removeSenderDevices(recv, gone));
+    }
+  }
+
+  private rotate(groupId: string): void {
+    const own = this.d.crypto.ownSenderKey(groupId);
+    this.d.crypto.setOwnSenderKey(own ? rotateSenderKey(own) : createSenderKey(groupId));
+    this.d.profile.secrets.delete(sentKey(groupId));
+  }
+
+  /** A user's device list lost devices: rotate in every group they are in, drop those devices' keys. */
+  devicesRemoved(userId: string, deviceIds: string[]): void {
+    if (deviceIds.length === 0) return;
+    const groups = this.d.profile.db
+      .prepare(`SELECT conversation_id FROM conversation_members WHERE user_id = ?`)
+      .pluck()
+      .all(userId) as string[];
+    for (const conv of groups) {
+      const groupId = conv.slice(2);
+      this.rotate(groupId);
+      const recv = this.d.crypto.groupReceiver(groupId);
+      if (recv) this.d.crypto.setGroupReceiver(removeSenderDevices(recv, deviceIds));
+    }
+  }
+
+  private emitConversation(groupId: string): void {
+    const c = this.d.profile.conversations.list({ includeArchived: true }).find((x) => x.id === groupConversationId(groupId));
+    if (c) this.d.emit({ type: 'conversation.updated', conversation: c as Conversation });
+  }
+
+  // ---------------------------------------------------------------- receive
+
+  /** Opens a group envelope's sender-key message; the sealed credential must be the key's device. */
+  decrypt(env: OpenedEnvelope): Received {
+    const { groupId, message } = unframe(env.content);
+    const state = this.d.crypto.groupReceiver(groupId);
+    if (!state) throw new CryptoError('unknown_sender_key', 'no sender keys for this group');
+    const out = decryptGroupMessage(state, message);
+    if (out.sender.deviceId !== env.sender.deviceId || out.sender.userId !== env.sender.userId) throw new CryptoError('sender_mismatch');
+    this.d.crypto.setGroupReceiver(out.state);
+    const content = decodeContent(out.plaintext);
+    if (content.conv.t !== 'g' || content.conv.id !== groupId) throw new CryptoError('malformed', 'group message names another conversation');
+    return { senderUserId: env.sender.userId, senderDeviceId: env.sender.deviceId, content };
+  }
+
+  /** Applies a group content (inside the receive transaction; no I/O). */
+  apply(r: Received): ApplyResult {
+    const out: ApplyResult = { events: [], delivered: [], typingStopped: null };
+    const c = r.content;
+    if (c.conv.t !== 'g') return out;
+    const groupId = c.conv.id;
+    const self = this.d.self();
+    switch (c.kind) {
+      case 'sender-key': {
+        const state = this.d.crypto.groupReceiver(groupId) ?? createGroupReceiver(groupId);
+        try {
+          this.d.crypto.setGroupReceiver(acceptSenderKeyDistribution(state, fromBase64Url(c.distribution), { userId: r.senderUserId, deviceId: r.senderDeviceId }));
+        } catch (err) {
+          this.d.log.warn('group.sender_key_refused', { group: groupId, code: (err as CryptoError).code });
+        }
+        return out;
+      }
+      case 'group-change':
+        return this.applyChange(groupId, c.changes, c.snapshot, r, out);
+      case 'text':
+      case 'attachment': {
+        const doc = this.doc(groupId);
+        // Only current members may post; a removed member's late message is dropped.
+        if (!doc || !doc.state.members.has(r.senderUserId)) {
+          this.d.log.warn('group.message_from_non_member', { group: groupId });
+          return out;
+        }
+        const fromSelf = r.senderUserId === self.userId;
+        const conversationId = groupConversationId(groupId);
+        const body = c.kind === 'text' ? ({ kind: 'text', text: c.text } as const) : attachmentBody(c);
+        const { inserted, message } = this.d.profile.messages.insertIncoming({
+          conversationId,
+          senderUserId: r.senderUserId,
+          senderDeviceId: r.senderDeviceId,
+          clientMsgId: c.id,
+          senderClock: c.at,
+          body,
+          replyTo: c.replyTo ?? null,
+          outgoing: fromSelf,
+          status: fromSelf ? 'sent' : 'delivered',
+          recipients: fromSelf ? [...doc.state.members.keys()].filter((u) => u !== self.userId) : undefined,
+        });
+        if (!inserted) return out;
+        if (c.kind === 'attachment') recordAttachment(this.d.profile, message.id, c);
+        out.events.push({ type: 'message.added', message });
+        if (!fromSelf) out.typingStopped = { conversationId, userId: r.senderUserId };
+        return out;
+      }
+      case 'reaction': {
+        try {
+          out.events.push({ type: 'message.updated', message: this.d.profile.messages.react(c.target, r.senderUserId, c.emoji, c.at) });
+        } catch {
+          // a reaction to a message this device never got
+        }
+        return out;
+      }
+      default:
+        return out;
+    }
+  }
+
+  private applyChange(groupId: string, changes: string, snapshot: string | undefined, r: Received, out: ApplyResult): ApplyResult {
+    const self = this.d.self();
+    const sender: Author = { userId: r.senderUserId, deviceId: r.senderDeviceId };
+    let doc = this.doc(groupId);
+    const fresh = !doc;
+    const batch = decodeChangeBatch(changes);
+    // Changes of a group we have no base for yet (e.g. another member's change that reached us
+    // before the adder's snapshot): kept, and applied once a base exists.
+    const orphans = this.orphans.get(groupId) ?? [];
+    if (!doc) {
+      if (snapshot) {
+        // The base a new member starts from: trusted only as far as its sender is an admin in it.
+        const loaded = GroupDoc.load(fromBase64Url(snapshot), self);
+        if (loaded.state.members.get(r.senderUserId) !== 'admin') {
+          this.d.log.warn('group.snapshot_refused', { group: groupId });
+          return out;
+        }
+        doc = loaded;
+      } else doc = GroupDoc.empty(self);
+    }
+    const before = new Set(fresh ? [] : doc.state.members.keys());
+    const res = doc.applyRemote(batch, sender);
+    for (const o of orphans) {
+      const more = doc.applyRemote(o.changes, o.sender);
+      res.accepted.push(...more.accepted);
+      res.rejected.push(...more.rejected);
+    }
+    for (const rej of res.rejected) this.d.log.warn('group.change_rejected', { group: groupId, reason: rej.reason });
+    const after = doc.state;
+    if (fresh && (!after.members.has(self.userId) || (res.accepted.length === 0 && !snapshot))) {
+      // Nothing that makes us a member yet: remember the changes (bounded), apply later.
+      if (orphans.length < 64) this.orphans.set(groupId, [...orphans, { changes: batch, sender }]);
+      return out;
+    }
+    this.orphans.delete(groupId);
+    this.persist(groupId, doc);
+    if (!fresh) {
+      const afterSet = new Set(after.members.keys());
+      this.afterMembershipChange(groupId, before, afterSet);
+      // Members just added by someone else lack the changes we made concurrently: send them ours.
+      const newcomers = [...afterSet].filter((u) => !before.has(u) && u !== self.userId);
+      const mine = doc.changesSince().filter((ch) => A.decodeChange(ch).actor === actorOf(self));
+      if (newcomers.length && mine.length) {
+        this.d.queuePairwise('doc-change', newcomers, { v: CONTENT_VERSION, id: newClientMsgId(), at: this.d.clock.now(), conv: { t: 'g', id: groupId }, kind: 'group-change', changes: encodeChangeBatch(mine) });
+      }
+    }
+    if (!this.d.crypto.ownSenderKey(groupId)) this.d.crypto.setOwnSenderKey(createSenderKey(groupId));
+    const c = this.d.profile.conversations.list({ includeArchived: true }).find((x) => x.id === groupConversationId(groupId));
+    if (c) out.events.push({ type: 'conversation.updated', conversation: c });
+    return out;
+  }
+
+  // ---------------------------------------------------------------- send
+
+  /** Queues a group message content (text, attachment) as a pending message; returns it. */
+  queueMessage(conversationId: string, content: GroupPayload['content'], body: MessageBody, replyTo: string | null): Message {
+    const { groupId, doc } = this.requireDoc(conversationId);
+    const self = this.d.self();
+    if (!doc.state.members.has(self.userId)) throw new ApiError('not_member');
+    const recipients = [...doc.state.members.keys()].filter((u) => u !== self.userId);
+    return this.d.outbox.queueMessage(
+      { conversationId, senderUserId: self.userId, senderDeviceId: self.deviceId, clientMsgId: content.id, body, replyTo, recipients },
+      { group: groupId, content } satisfies GroupPayload,
+    );
+  }
+
+  /** The outbox transport for group payloads. */
+  async transmit(item: OutboxItem): Promise<SendOutcome> {
+    await Promise.resolve();
+    const relay = this.d.relay();
+    if (!relay?.online) return 'retry';
+    const payload = item.payload as GroupPayload;
+    const groupId = payload.group;
+    const doc = this.doc(groupId);
+    const self = this.d.self();
+    if (!doc || !doc.state.members.has(self.userId)) return 'fatal';
+    let content = payload.content as Content;
+    if (item.messageId) content = { ...content, at: this.d.profile.messages.get(item.messageId).sentAt } as Content;
+    const users = [...doc.state.members.keys()];
+    const others = users.filter((u) => u !== self.userId);
+    const directory = this.d.directory();
+    for (let attempt = 0; attempt < 4; attempt++) {
+      for (const u of users) await directory.get(u);
+      const devices = users.flatMap((u) => directory.known(u)?.devices.map((x) => x.id) ?? []).filter((id) => id !== self.deviceId);
+      let own = this.d.crypto.ownSenderKey(groupId) ?? createSenderKey(groupId);
+      const had = this.distributed(groupId, own.epoch);
+      if (devices.some((id) => !had.has(id))) {
+        const got = await this.distribute(relay, groupId, own, others);
+        if (got === 'stale') continue;
+        if (got !== 'ok') return got;
+      }
+      const holders = this.distributed(groupId, own.epoch);
+      // Reload: distributing may not change the chain, but keep one source of truth.
+      own = this.d.crypto.ownSenderKey(groupId)!;
+      const enc = encryptGroupMessage(own, encodeContent(content));
+      this.d.crypto.setOwnSenderKey(enc.own);
+      const framed = frame(groupId, enc.message);
+      const device = this.d.crypto.requireDevice();
+      const to: { d: string; b: string }[] = [];
+      for (const id of devices) {
+        const s = this.d.crypto.session(id);
+        if (s && holders.has(id)) to.push({ d: id, b: toBase64Url(sealEnvelope(device, s.peer.identityKey, ENVELOPE_KIND.group, framed)) });
+      }
+      if (to.length === 0) return 'sent';
+      let res;
+      try {
+        res = await relay.send({ cid: item.clientMsgId, to, check: users });
+      } catch {
+        return 'retry';
+      }
+      if (res.ok) return 'sent';
+      const outcome = this.refusal(res);
+      if (outcome !== 'again') return outcome;
+    }
+    return 'retry';
+  }
+
+  /** Sends our current sender key pairwise to every member device (and our own other devices). */
+  private async distribute(relay: RelayClient, groupId: string, own: OwnSenderKey, others: string[]): Promise<'ok' | 'stale' | SendOutcome> {
+    if (!this.d.crypto.ownSenderKey(groupId)) this.d.crypto.setOwnSenderKey(own);
+    const content: Content = {
+      v: CONTENT_VERSION,
+      id: newClientMsgId(),
+      at: this.d.clock.now(),
+      conv: { t: 'g', id: groupId },
+      kind: 'sender-key',
+      distribution: toBase64Url(senderKeyDistribution(own)),
+    };
+    const enc = await this.d.encryptor().encrypt(others, encodeContent(content), { includeOwn: true });
+    if (enc.to.length > 0) {
+      let res;
+      try {
+        res = await relay.send({ cid: content.id, to: enc.to, check: enc.check });
+      } catch {
+        return 'retry';
+      }
+      if (!res.ok) {
+        const outcome = this.refusal(res);
+        return outcome === 'again' ? 'stale' : outcome;
+      }
+    }
+    this.d.profile.secrets.putJson(sentKey(groupId), { epoch: own.epoch, devices: enc.to.map((t) => t.d) } satisfies Distributed);
+    return 'ok';
+  }
+
+  private distributed(groupId: string, epoch: number): Set<string> {
+    const bytes = this.d.profile.secrets.get(sentKey(groupId));
+    if (!bytes) return new Set();
+    const v = JSON.parse(fromUtf8(bytes)) as Distributed;
+    return new Set(v.epoch === epoch ? v.devices : []);
+  }
+
+  private refusal(res: { code: string; lists?: unknown[] }): 'again' | SendOutcome {
+    switch (res.code) {
+      case 'stale_devices':
+        for (const list of res.lists ?? []) {
+          try {
+            if (!this.d.directory().accept(list as never)) this.d.encryptor().forget((list as { userId: string }).userId);
+          } catch {
+            return 'retry';
+          }
+        }
+        return 'again';
+      case 'unknown_user':
+      case 'too_many_recipients':
+      case 'too_large':
+      case 'bad_frame':
+        return 'fatal';
+      default:
+        return 'retry';
+    }
+  }
+}
+
+/** Group envelope content: u8 len || group id || sender-key message (the AD binds the id too). */
+function frame(groupId: string, message: Uint8Array): Uint8Array {
+  const id = utf8(groupId);
+  const out = new Uint8Array(1 + id.length + message.length);
+  out[0] = id.length;
+  out.set(id, 1);
+  out.set(message, 1 + id.length);
+  return out;
+}
+
+function unframe(bytes: Uint8Array): { groupId: string; message: Uint8Array } {
+  const len = bytes[0] ?? 0;
+  if (len === 0 || bytes.length < 1 + len) throw new CryptoError('malformed', 'group envelope is too short');
+  return { groupId: fromUtf8(bytes.subarray(1, 1 + len)), message: bytes.subarray(1 + len) };
+}

@@ -1,0 +1,117 @@
+// Groups end to end on a real relay and real SQLite profiles: the group document travels
+// as `group-change` messages, group messages under sender keys (messenger-groups.ts).
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { GroupDoc } from '../src/core/docs/group-doc.ts';
+import { Cores, eventually, online, startTestRelay, texts, type TestRelay } from './support/harness.ts';
+
+let relay: TestRelay;
+const cores = new Cores();
+
+beforeAll(async () => {
+  relay = await startTestRelay();
+});
+afterEach(() => cores.closeAll());
+afterAll(() => relay.dispose());
+
+type Core = Awaited<ReturnType<Cores['user']>>;
+const idOf = async (m: Core) => (await m.getAccount())!.userId;
+const memberIds = async (m: Core, conv: string) => (await m.getGroup({ conversationId: conv })).members.map((x) => x.userId).sort();
+const hasGroup = async (m: Core, conv: string) => (await m.listConversations({})).some((c) => c.id === conv);
+
+async function secondDevice(first: Core): Promise<Core> {
+  const acc = (await first.getAccount())!;
+  const d2 = await cores.core();
+  await d2.joinAccount({ account: first.exportAccountForLink(), displayName: acc.displayName, relayUrl: acc.relayUrl });
+  return d2;
+}
+
+/** Internals a test may read: sender-key state (what a device could decrypt at all). */
+const cryptoOf = (m: Core) => (m as unknown as { crypto: { groupReceiver(g: string): { keys: Record<string, { senderUserId: string; epoch: number; chain: { n: number } }> } | null; ownSenderKey(g: string): { epoch: number } | null } }).crypto;
+
+describe('groups', () => {
+  it('three users, one with two devices, exchange messages; concurrent renames converge on every device', async () => {
+    const alice = await cores.user(relay, 'Alice');
+    const bob = await cores.user(relay, 'Bob');
+    const carol = await cores.user(relay, 'Carol');
+    const alice2 = await secondDevice(alice);
+    await Promise.all([alice, bob, carol, alice2].map(online));
+    const [aId, bId, cId] = await Promise.all([alice, bob, carol].map(idOf));
+
+    const conv = (await alice.createGroup({ name: 'Trip', members: [bId, cId] })).id;
+    const all = [alice, alice2, bob, carol];
+    for (const m of all) await eventually(() => hasGroup(m, conv), 'everyone has the group');
+    for (const m of all) expect(await memberIds(m, conv)).toEqual([aId, bId, cId].sort());
+    expect((await bob.getGroup({ conversationId: conv })).canAdmin).toBe(false);
+    expect((await alice2.getGroup({ conversationId: conv })).canAdmin).toBe(true);
+
+    await alice.sendText({ conversationId: conv, text: 'hello group' });
+    await bob.sendText({ conversationId: conv, text: 'hi from bob' });
+    await alice2.sendText({ conversationId: conv, text: 'from the laptop' });
+    for (const m of all) {
+      await eventually(async () => (await texts(m, conv)).length === 3, 'three messages everywhere');
+    }
+    const orders = await Promise.all(all.map((m) => texts(m, conv)));
+    for (const o of orders) expect(o).toEqual(orders[0]);
+    expect(new Set(orders[0])).toEqual(new Set(['hello group', 'hi from bob', 'from the laptop']));
+    // Our own message from the other device is ours on this one.
+    expect((await alice.getHistory({ conversationId: conv })).messages.find((m) => m.body.text === 'from the laptop')!.outgoing).toBe(true);
+
+    // Two members rename at once: every device ends on the same name.
+    await Promise.all([bob.renameGroup({ conversationId: conv, name: 'Bob trip' }), carol.renameGroup({ conversationId: conv, name: 'Carol trip' })]);
+    await eventually(async () => {
+      const names = await Promise.all(all.map(async (m) => (await m.getGroup({ conversationId: conv })).name));
+      return new Set(names).size === 1 && names[0] !== 'Trip';
+    }, 'renames converge');
+    const name = (await alice.getGroup({ conversationId: conv })).name;
+    expect(['Bob trip', 'Carol trip']).toContain(name);
+    expect((await carol.listConversations({})).find((c) => c.id === conv)!.title).toBe(name);
+  });
+
+  it('concurrent membership changes converge; a removed member is locked out; a non-admin change is rejected; a late joiner reads only later messages', async () => {
+    const alice = await cores.user(relay, 'Alice');
+    const bob = await cores.user(relay, 'Bob');
+    const carol = await cores.user(relay, 'Carol');
+    const dave = await cores.user(relay, 'Dave');
+    const eve = await cores.user(relay, 'Eve');
+    await Promise.all([alice, bob, carol, dave, eve].map(online));
+    const [aId, bId, cId, dId, eId] = await Promise.all([alice, bob, carol, dave, eve].map(idOf));
+
+    const conv = (await alice.createGroup({ name: 'Club', members: [bId, cId] })).id;
+    const groupId = conv.slice(2);
+    for (const m of [bob, carol]) await eventually(() => hasGroup(m, conv), 'members have the group');
+    await alice.setGroupRole({ conversationId: conv, userId: bId, role: 'admin' });
+    await eventually(async () => (await bob.getGroup({ conversationId: conv })).canAdmin, 'bob is admin');
+    await alice.sendText({ conversationId: conv, text: 'before dave' });
+    await eventually(async () => (await texts(carol, conv)).includes('before dave'), 'carol reads it');
+
+    // Concurrently: Alice adds Dave, Bob removes Carol.
+    await Promise.all([alice.addGroupMembers({ conversationId: conv, userIds: [dId] }), bob.removeGroupMember({ conversationId: conv, userId: cId })]);
+    const expected = [aId, bId, dId].sort();
+    for (const m of [alice, bob, dave]) await eventually(async () => (await hasGroup(m, conv)) && JSON.stringify(await memberIds(m, conv)) === JSON.stringify(expected), 'membership converges');
+    await eventually(async () => (await carol.getGroup({ conversationId: conv })).left, 'carol sees she was removed');
+
+    // After the removal Alice's sender key moved to a new epoch that Carol never got.
+    await alice.sendText({ conversationId: conv, text: 'after removal' });
+    for (const m of [bob, dave]) await eventually(async () => (await texts(m, conv)).includes('after removal'), 'remaining members read it');
+    expect(await texts(carol, conv)).not.toContain('after removal');
+    const aliceEpoch = cryptoOf(alice).ownSenderKey(groupId)!.epoch;
+    const carolKeys = Object.values(cryptoOf(carol).groupReceiver(groupId)?.keys ?? {}).filter((k) => k.senderUserId === aId);
+    expect(carolKeys.every((k) => k.epoch < aliceEpoch)).toBe(true);
+
+    // The late joiner has only what was sent after it joined, and its key starts mid-chain.
+    expect(await texts(dave, conv)).toEqual(['after removal']);
+    const daveKey = Object.values(cryptoOf(dave).groupReceiver(groupId)!.keys).find((k) => k.senderUserId === aId)!;
+    expect(daveKey.epoch).toBe(aliceEpoch);
+
+    // Dave (a member, not an admin) runs a modified client that adds Eve anyway.
+    (dave as unknown as { groups: { sendUncheckedChangeForTest(c: string, f: (d: GroupDoc) => Uint8Array): void } }).groups.sendUncheckedChangeForTest(conv, (doc) =>
+      (doc as unknown as { local(fn: (d: { log: unknown[] }) => void): Uint8Array }).local((d) => {
+        d.log.push({ op: 'add', user: eId, by: dId, at: Date.now() });
+      }),
+    );
+    await dave.sendText({ conversationId: conv, text: 'dave after forging' });
+    for (const m of [alice, bob]) await eventually(async () => (await texts(m, conv)).includes('dave after forging'), 'later message arrives');
+    for (const m of [alice, bob]) expect(await memberIds(m, conv)).toEqual(expected);
+    expect(await hasGroup(eve, conv)).toBe(false);
+  });
+});
