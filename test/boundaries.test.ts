@@ -1,7 +1,8 @@
 // Enforces the process boundaries of DESIGN.md by reading imports:
 // - common/ imports no `node:` module, no Node built-in and no Electron (it runs in Node, Deno and browsers);
 // - relay's app, hub and routes stay runtime-neutral (only the runtime entries and stores may use Node);
-// - desktop/src/core imports no Electron; desktop/src/renderer imports neither Node, Electron nor the core.
+// - desktop/src/core imports no Electron; desktop/src/renderer imports neither Node, Electron nor the core;
+// - desktop/src/shell-logic imports no Electron; desktop/src/preload imports neither Node nor the core.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { join, relative } from 'node:path';
@@ -63,6 +64,14 @@ describe('import boundaries', () => {
 
   it('the renderer imports neither Node, Electron nor the core', () => {
     expect(violations('desktop/src/renderer', (s) => isNode(s) || isElectron(s) || /\/core(\/|$)/.test(s))).toEqual([]);
+  });
+
+  it('the shell logic imports no Electron (it is unit-tested in plain Node)', () => {
+    expect(violations('desktop/src/shell-logic', isElectron)).toEqual([]);
+  });
+
+  it('the preloads import neither Node nor the core (they run sandboxed, in the renderer process)', () => {
+    expect(violations('desktop/src/preload', (s) => isNode(s) || /\/core(\/|$)/.test(s))).toEqual([]);
   });
 
   it('the checker itself finds a forbidden import (so the rules above can fail)', () => {

@@ -1,0 +1,74 @@
+// Electron cannot start here, so its two preload modules are stand-ins that record what
+// the preload does with them; the bridge itself is the real code.
+import { ApiError, MESSENGER_API_METHODS, MethodParams, type MessengerApi, type ParleyShell } from '@parley/common/api/index';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
+
+const exposed = new Map<string, unknown>();
+const handlers = new Map<string, (event: unknown, value: unknown) => void>();
+const invoke = vi.fn(async (_channel: string, req: { method: string; params: unknown }) =>
+  req.method === 'getAccount' ? { ok: false, error: { code: 'no_account', message: 'Create an account first.' } } : { ok: true, value: { method: req.method, params: req.params } },
+);
+const send = vi.fn();
+
+vi.mock('electron', () => ({
+  contextBridge: { exposeInMainWorld: (key: string, value: unknown) => exposed.set(key, value) },
+  ipcRenderer: {
+    invoke: (channel: string, req: { method: string; params: unknown }) => invoke(channel, req),
+    on: (channel: string, h: (event: unknown, value: unknown) => void) => handlers.set(channel, h),
+    send: (...args: unknown[]) => send(...args),
+  },
+}));
+
+let api: MessengerApi;
+let shell: ParleyShell;
+beforeAll(async () => {
+  await import('./preload.ts');
+  api = exposed.get('parley') as MessengerApi;
+  shell = exposed.get('parleyShell') as ParleyShell;
+});
+
+describe('preload bridge', () => {
+  it('exposes exactly the MessengerApi methods (the shared list, which equals the schema list) plus subscribe, and one shell object', () => {
+    expect([...exposed.keys()].sort()).toEqual(['parley', 'parleyShell']);
+    expect(Object.keys(api).sort()).toEqual([...MESSENGER_API_METHODS, 'subscribe'].sort());
+    expect(Object.keys(api).filter((k) => k !== 'subscribe').sort()).toEqual(Object.keys(MethodParams).sort());
+    for (const v of Object.values(api)) expect(typeof v).toBe('function');
+    expect(Object.keys(shell).sort()).toEqual(['onIntent', 'platform', 'setOpenConversation']);
+  });
+
+  it('sends a call over the one call channel as { method, params }', async () => {
+    await expect(api.listConversations({})).resolves.toEqual({ method: 'listConversations', params: {} });
+    expect(invoke).toHaveBeenLastCalledWith('parley:call', { method: 'listConversations', params: {} });
+  });
+
+  it('rejects bad parameters before anything crosses IPC', async () => {
+    invoke.mockClear();
+    await expect(api.sendText({ conversationId: 'nope', text: 'x' })).rejects.toMatchObject({ code: 'bad_params' });
+    expect(invoke).not.toHaveBeenCalled();
+  });
+
+  it('turns an error result into an ApiError with its code', async () => {
+    const err = await api.getAccount({}).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ApiError);
+    expect(err).toMatchObject({ code: 'no_account', message: 'Create an account first.' });
+  });
+
+  it('fans events out to subscribers until they unsubscribe, passing only the event', () => {
+    const seen: unknown[] = [];
+    const off = api.subscribe((e) => seen.push(e));
+    handlers.get('parley:event')!({ sender: 'ipc internals' }, { type: 'devices.changed' });
+    off();
+    handlers.get('parley:event')!({}, { type: 'devices.changed' });
+    expect(seen).toEqual([{ type: 'devices.changed' }]);
+  });
+
+  it('keeps intents that arrive before the UI subscribes (a deep link at launch), then delivers live ones', () => {
+    handlers.get('parley:intent')!({}, { type: 'add-contact', link: 'parley://add?u=x', name: null });
+    const seen: unknown[] = [];
+    shell.onIntent((i) => seen.push(i));
+    handlers.get('parley:intent')!({}, { type: 'open-conversation', conversationId: 'd:bob' });
+    expect(seen).toEqual([{ type: 'add-contact', link: 'parley://add?u=x', name: null }, { type: 'open-conversation', conversationId: 'd:bob' }]);
+    shell.setOpenConversation('g:team');
+    expect(send).toHaveBeenLastCalledWith('parley:open-conversation', 'g:team');
+  });
+});
