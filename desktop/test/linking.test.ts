@@ -2,6 +2,7 @@
 // drafts and recent history, keeps working with the first device offline; unlinking
 // removes a device for good.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { DeviceLinker } from '../src/core/messenger-link.ts';
 import { Cores, befriend, eventually, online, startTestRelay, texts, type TestRelay } from './support/harness.ts';
 
 let relay: TestRelay;
@@ -105,6 +106,36 @@ describe('device linking', () => {
     await new Promise((r) => setTimeout(r, 1_500));
     expect((await again.getConnectionStatus()).state).not.toBe('online');
     expect(await texts(again, aToB)).not.toContain('only the phone');
+  });
+
+  it('messages sent to the account between the approval and the new device publishing its keys reach it through the top-up', async () => {
+    const alice = await cores.user(relay, 'Alice');
+    const bob = await cores.user(relay, 'Bob');
+    await befriend(alice, bob);
+    await Promise.all([online(alice), online(bob)]);
+    const aliceId = (await alice.getAccount())!.userId;
+    const aToB = `d:${(await bob.getAccount())!.userId}`;
+    const laptop = await cores.core();
+    // Hold the new device after it got the provision, before its keys reach the relay.
+    let release!: () => void;
+    let held = false;
+    (laptop as unknown as { linker: DeviceLinker }).linker.holdBeforePublish = () => {
+      held = true;
+      return new Promise<void>((r) => (release = r));
+    };
+    const code = await laptop.startDeviceLink({ deviceName: 'Laptop', relayUrl: `http://${relay.host}` });
+    await alice.approveLink({ requestId: (await alice.inspectLinkCode({ code: code.code })).requestId });
+    await eventually(() => held, 'provision received');
+    await bob.sendText({ conversationId: `d:${aliceId}`, text: 'in the window' });
+    await alice.sendText({ conversationId: aToB, text: 'mine, in the window' });
+    await eventually(async () => (await texts(alice, aToB)).includes('in the window'), 'first device has it');
+    await eventually(async () => (await bob.getConnectionStatus()).pendingCount === 0 && (await alice.getConnectionStatus()).pendingCount === 0, 'both sent');
+    release();
+    await eventually(() => laptop.events.some((e) => e.type === 'devices.changed'), 'link completes');
+    await eventually(async () => {
+      const t = await texts(laptop, aToB);
+      return t.includes('in the window') && t.includes('mine, in the window');
+    }, 'top-up reaches the new device', 15_000);
   });
 
   it('refuses an expired or damaged code', async () => {

@@ -19,6 +19,7 @@ import type { Author } from './docs/actor.ts';
 import { decodeChangeBatch, encodeChangeBatch } from './docs/change-batch.ts';
 import type { ApplyResult } from './messenger-receive.ts';
 import type { LocalProfile } from './profile.ts';
+import type { HistoryItem } from './pipeline/content.ts';
 import type { Received } from './pipeline/decryptor.ts';
 import { ACCOUNT_DOC_ID } from './store/document-store.ts';
 
@@ -29,7 +30,7 @@ export interface AccountSyncHost {
   self(): Author | null;
   now(): number;
   /** Queues an account-change content for our own other devices (outbox). */
-  queue(body: { changes: string; heads: string[] }): void;
+  queue(body: { changes: string; heads: string[]; history?: HistoryItem[] }): void;
   /** Whether our own device list names other devices than this one. */
   hasOtherDevices(): boolean;
   /** Writes a contact learnt from another of our devices into the contacts table (and pins its key). */
@@ -46,6 +47,8 @@ export class AccountSync {
   private flushedHeads: string[] | null = null;
   private timer: ReturnType<typeof setTimeout> | null = null;
   private greeted = false;
+  /** Called (inside the receive transaction) whenever another of our devices is heard from; set by the linker. */
+  onOwnDeviceHeard: ((deviceId: string) => void) | null = null;
 
   constructor(
     private readonly host: AccountSyncHost,
@@ -137,6 +140,11 @@ export class AccountSync {
     if (changes.length) this.host.queue({ changes: encodeChangeBatch(changes), heads });
   }
 
+  /** Hands direct messages to our other devices (device linking's top-up). */
+  queueHistory(history: HistoryItem[]): void {
+    this.host.queue({ changes: '', heads: this.current().heads(), history });
+  }
+
   /** At the first `ready` of a run: tell our other devices our heads, so either side fills the other's gaps. */
   connected(): void {
     if (this.greeted || !this.host.self() || !this.host.hasOtherDevices()) return;
@@ -168,6 +176,8 @@ export class AccountSync {
     } catch {
       return out;
     }
+    if (c.history?.length) this.importHistory(r, c.history, out.events);
+    if (r.senderDeviceId !== self.deviceId) this.onOwnDeviceHeard?.(r.senderDeviceId);
     try {
       const doc = this.current();
       const result = changes.length ? doc.applyRemote(changes, { userId: r.senderUserId, deviceId: r.senderDeviceId }) : null;
@@ -181,6 +191,37 @@ export class AccountSync {
       throw err;
     }
     return out;
+  }
+
+  /** Direct text messages another of our devices hands us (stored once: dedup by sender and id). */
+  private importHistory(r: Received, items: HistoryItem[], events: MessengerEvent[]): void {
+    const p = this.host.profile;
+    const touched = new Set<string>();
+    for (const m of items) {
+      const conversationId = `d:${m.peer}`;
+      const outgoing = m.sender === r.senderUserId;
+      if (!outgoing && m.sender !== m.peer) continue; // a direct message is from one of its two ends
+      p.conversations.ensureDirect(m.peer, `${m.peer.slice(0, 8)}…`);
+      const { inserted, message } = p.messages.insertIncoming({
+        conversationId,
+        senderUserId: m.sender,
+        senderDeviceId: m.device,
+        clientMsgId: m.id,
+        senderClock: m.at,
+        body: { kind: 'text', text: m.text },
+        replyTo: m.replyTo,
+        outgoing,
+        status: outgoing ? m.status : 'delivered',
+        recipients: outgoing ? [m.peer] : undefined,
+      });
+      if (!inserted) continue;
+      events.push({ type: 'message.added', message });
+      touched.add(conversationId);
+    }
+    for (const id of touched) {
+      const view = this.host.conversationView(id);
+      if (view) events.push({ type: 'conversation.updated', conversation: view });
+    }
   }
 
   /** Replies with what the sender lacks, judged by its heads. */

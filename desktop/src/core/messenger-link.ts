@@ -51,6 +51,7 @@ import { relayEndpoint } from './net/relay-endpoint.ts';
 import { RelayHttp, RelayHttpError } from './net/relay-http.ts';
 import type { SocketFactory } from './net/socket.ts';
 import type { DeviceDirectory } from './pipeline/directory.ts';
+import type { HistoryItem } from './pipeline/content.ts';
 import { PREKEY_BATCH } from './pipeline/prekeys.ts';
 import type { LocalProfile } from './profile.ts';
 
@@ -153,6 +154,8 @@ export interface LinkHost {
   http(): RelayHttp;
   directory(): DeviceDirectory;
   send(req: SendRequest): Promise<SendResult>;
+  /** Our own device list's "listed but unpublished" marks are stale (a linked device was heard from). */
+  forgetUnpublished(userId: string): void;
   contacts(): { userId: string; displayName: string; relayUrl: string; verified: boolean }[];
   applyContact(userId: string, entry: { displayName: string; relayUrl: string; accountKey: string; verified: boolean }): void;
   persistNewDevice(account: AccountSecrets, device: DeviceSecrets, list: SignedDeviceList, who: { displayName: string; handle: string | null; relayUrl: string }): void;
@@ -174,8 +177,14 @@ interface Pending {
 export class DeviceLinker {
   private pending: Pending | null = null;
   private requests = new Map<string, LinkOffer>();
+  /** Devices approved here, with the time of their snapshot: topped up when first heard from. */
+  private awaiting = new Map<string, number>();
+  /** Test seam: holds a new device between receiving the provision and publishing its keys. */
+  holdBeforePublish: (() => Promise<void>) | null = null;
 
-  constructor(private readonly host: LinkHost) {}
+  constructor(private readonly host: LinkHost) {
+    host.accountSync.onOwnDeviceHeard = (deviceId) => this.topUp(deviceId);
+  }
 
   // ---------------------------------------------------------------- new device
 
@@ -262,6 +271,7 @@ export class DeviceLinker {
   }
 
   private async complete(p: Pending, account: AccountSecrets, list: SignedDeviceList, provision: z.infer<typeof Provision>): Promise<void> {
+    await this.holdBeforePublish?.();
     // Publish first: until D's keys are on the relay, nothing sent to the account reaches D.
     const gen = generateOneTimePrekeys({ ...p.device, userId: account.userId }, PREKEY_BATCH);
     const device = gen.device;
@@ -343,9 +353,11 @@ export class DeviceLinker {
     const account = this.host.crypto.account()!;
     const http = this.host.http();
     const deviceId = deviceIdFromSigningKey(fromBase64Url(offer.signingKey));
+    let snapshotAt = 0;
     try {
       // The snapshot first (an encrypted blob), so little happens between publishing the list
       // and the new device publishing its keys: what is sent to us in between misses it.
+      snapshotAt = this.host.clock.now();
       const sealed = encryptAttachment(utf8(JSON.stringify(this.snapshot())));
       const blob = await http.uploadBlob(sealed.ciphertext);
       // The approval itself: a list naming the new device, signed with the account key.
@@ -370,7 +382,43 @@ export class DeviceLinker {
       throw toApiError(err);
     }
     this.requests.delete(requestId);
+    this.awaiting.set(deviceId, snapshotAt);
     return { id: deviceId, name: offer.deviceName, current: false, linkedAt: this.host.clock.now(), lastActiveAt: null };
+  }
+
+  /**
+   * The first message from a device approved here (its hello, once its keys are published)
+   * proves it can be reached: hand it the direct messages stored since its snapshot, which
+   * include what was sent to the account before its keys reached the relay. Dedup on the
+   * new device makes the overlap harmless. Runs inside the receive transaction.
+   */
+  private topUp(deviceId: string): void {
+    const since = this.awaiting.get(deviceId);
+    if (since === undefined) return;
+    this.awaiting.delete(deviceId);
+    // Sends to our own devices only never meet a stale_devices refusal: drop the mark by hand.
+    this.host.forgetUnpublished(this.requireSelf().userId);
+    const rows = this.host.profile.db
+      .prepare(
+        `SELECT conversation_id, sender_user_id, sender_device_id, client_msg_id, sender_clock, body, reply_to, status FROM messages
+         WHERE received_at >= ? AND conversation_id LIKE 'd:%' AND status <> 'pending' ORDER BY received_at LIMIT 2000`,
+      )
+      .all(since - 1_000) as { conversation_id: string; sender_user_id: string; sender_device_id: string; client_msg_id: string; sender_clock: number; body: string; reply_to: string | null; status: HistoryItem['status'] }[];
+    let chunk: HistoryItem[] = [];
+    let bytes = 0;
+    const flush = () => {
+      if (chunk.length) this.host.accountSync.queueHistory(chunk);
+      chunk = [];
+      bytes = 0;
+    };
+    for (const r of rows) {
+      const body = JSON.parse(r.body) as { kind: string; text?: string };
+      if (body.kind !== 'text' || !body.text) continue;
+      chunk.push({ peer: r.conversation_id.slice(2), sender: r.sender_user_id, device: r.sender_device_id, id: r.client_msg_id, at: r.sender_clock, text: body.text, replyTo: r.reply_to, status: r.status });
+      bytes += body.text.length + 200;
+      if (chunk.length >= 500 || bytes > 120_000) flush();
+    }
+    flush();
   }
 
   /** Publishes our list without the device: the relay drops its mailbox and closes its socket. */

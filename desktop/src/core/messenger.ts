@@ -207,6 +207,7 @@ export class Messenger implements MessengerApi {
       http: () => this.http!,
       directory: () => this.directory!,
       send: (req) => (this.relay ? this.relay.send(req) : Promise.reject(new RelayOfflineError())),
+      forgetUnpublished: (userId) => this.encryptor?.forget(userId),
       contacts: () => this.contacts.list(),
       applyContact: (userId, entry) => this.applyContactFromAccount(userId, entry),
       persistNewDevice: (account, device, list, who) => this.persistNewDevice(account, device, list, who),

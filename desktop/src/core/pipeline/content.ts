@@ -42,6 +42,21 @@ export const AttachmentRef = z
   .strict();
 export type AttachmentRef = z.infer<typeof AttachmentRef>;
 
+/** A direct text message as one own device hands it to another (account-change `history`). */
+export const HistoryItem = z
+  .object({
+    peer: UserId,
+    sender: UserId,
+    device: z.string().regex(/^[a-z2-7]{16}$/),
+    id: ClientId,
+    at: z.number().int().min(0).max(8.64e15),
+    text: z.string().min(1).max(64 * 1024),
+    replyTo: MessageRef.nullable(),
+    status: z.enum(['sent', 'delivered', 'read', 'failed']),
+  })
+  .strict();
+export type HistoryItem = z.infer<typeof HistoryItem>;
+
 const header = {
   v: z.literal(CONTENT_VERSION),
   /** Client message id: with the sender's user id, the identity of this item everywhere. */
@@ -72,7 +87,17 @@ export const Content = z.discriminatedUnion('kind', [
   /** Automerge change batch of the account document (own devices only). */
   // `heads`: the sender's document heads after these changes; a receiver that holds changes
   // the sender lacks (or lacks some of the sender's) answers (docs/desktop-core.md, "Account document sync").
-  z.object({ ...header, kind: z.literal('account-change'), changes: B64, heads: z.array(z.string().regex(/^[0-9a-f]{64}$/)).max(256).optional() }).strict(),
+  // `history`: direct text messages another own device may have missed (sent to a device
+  // being linked between its approval and its keys reaching the relay; see "Linking devices").
+  z
+    .object({
+      ...header,
+      kind: z.literal('account-change'),
+      changes: B64,
+      heads: z.array(z.string().regex(/^[0-9a-f]{64}$/)).max(256).optional(),
+      history: z.array(HistoryItem).max(500).optional(),
+    })
+    .strict(),
 ]);
 export type Content = z.infer<typeof Content>;
 export type ContentKind = Content['kind'];
