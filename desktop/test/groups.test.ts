@@ -55,6 +55,9 @@ describe('groups', () => {
     expect(new Set(orders[0])).toEqual(new Set(['hello group', 'hi from bob', 'from the laptop']));
     // Our own message from the other device is ours on this one.
     expect((await alice.getHistory({ conversationId: conv })).messages.find((m) => m.body.text === 'from the laptop')!.outgoing).toBe(true);
+    const hello = (await bob.getHistory({ conversationId: conv })).messages.find((m) => m.body.text === 'hello group')!;
+    await bob.react({ messageId: hello.id, emoji: '👍' });
+    await eventually(async () => (await alice2.getHistory({ conversationId: conv })).messages.find((m) => m.id === hello.id)!.reactions.length === 1, 'reaction reaches the group');
 
     // Two members rename at once: every device ends on the same name.
     await Promise.all([bob.renameGroup({ conversationId: conv, name: 'Bob trip' }), carol.renameGroup({ conversationId: conv, name: 'Carol trip' })]);
@@ -65,11 +68,25 @@ describe('groups', () => {
     const name = (await alice.getGroup({ conversationId: conv })).name;
     expect(['Bob trip', 'Carol trip']).toContain(name);
     expect((await carol.listConversations({})).find((c) => c.id === conv)!.title).toBe(name);
+
+    // An attachment in the group: one upload, the key inside the group message.
+    const file = Buffer.from('group file contents');
+    const att = await carol.sendAttachment({ conversationId: conv, name: 'list.txt', mime: 'text/plain', data: file.toString('base64url') });
+    await eventually(async () => (await alice2.getHistory({ conversationId: conv })).messages.some((m) => m.id === att.id), 'attachment message arrives');
+    const dl = await alice2.downloadAttachment({ messageId: att.id });
+    expect(dl.body).toMatchObject({ kind: 'attachment', attachment: { name: 'list.txt', state: 'downloaded' } });
   });
 
   it('concurrent membership changes converge; a removed member is locked out; a non-admin change is rejected; a late joiner reads only later messages', async () => {
-    const alice = await cores.user(relay, 'Alice');
-    const bob = await cores.user(relay, 'Bob');
+    // Alice's and Bob's logs show what their clients rejected.
+    const rejected: { who: string; reason: unknown }[] = [];
+    const logging = async (name: string) => {
+      const m = await cores.core(undefined, { log: { debug() {}, info() {}, warn: (event, f) => void (event === 'group.change_rejected' && rejected.push({ who: name, reason: f?.reason })) } });
+      await m.createAccount({ displayName: name, relayUrl: `http://${relay.host}` });
+      return m;
+    };
+    const alice = await logging('Alice');
+    const bob = await logging('Bob');
     const carol = await cores.user(relay, 'Carol');
     const dave = await cores.user(relay, 'Dave');
     const eve = await cores.user(relay, 'Eve');
@@ -112,6 +129,7 @@ describe('groups', () => {
     await dave.sendText({ conversationId: conv, text: 'dave after forging' });
     for (const m of [alice, bob]) await eventually(async () => (await texts(m, conv)).includes('dave after forging'), 'later message arrives');
     for (const m of [alice, bob]) expect(await memberIds(m, conv)).toEqual(expected);
+    expect(rejected).toEqual(expect.arrayContaining([{ who: 'Alice', reason: 'not_admin' }, { who: 'Bob', reason: 'not_admin' }]));
     expect(await hasGroup(eve, conv)).toBe(false);
   });
 });

@@ -839,6 +839,14 @@ export class Messenger implements MessengerApi {
   async react(p: P<'react'>): Promise<Message> {
     const self = this.requireIdentity();
     const target = this.profile.messages.get(p.messageId);
+    if (target.conversationId.startsWith('g:')) {
+      // Group reactions go pairwise to the members (small, and applied like any group content).
+      const members = this.groups.info(target.conversationId).members.map((m) => m.userId).filter((u) => u !== self.user_id);
+      const message = this.profile.messages.react(p.messageId, self.user_id, p.emoji, this.clock.now());
+      this.queueControl('reaction', members, true, { kind: 'reaction', target: p.messageId, emoji: p.emoji, conv: { t: 'g', id: target.conversationId.slice(2) } });
+      this.emit({ type: 'message.updated', message });
+      return message;
+    }
     const peer = this.peerOf(target.conversationId);
     const message = this.profile.messages.react(p.messageId, self.user_id, p.emoji, this.clock.now());
     this.queueControl('reaction', [peer], true, { kind: 'reaction', target: p.messageId, emoji: p.emoji, conv: { t: 'd', peer } });
