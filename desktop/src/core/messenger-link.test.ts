@@ -1,0 +1,38 @@
+import { sodiumReady } from '@parley/common/crypto';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { formatLinkCode, parseLinkCode, verificationWords, type LinkOffer } from './messenger-link.ts';
+
+const offer: LinkOffer = {
+  relayUrl: 'https://relay.example:8443',
+  mailboxUserId: 'a'.repeat(32),
+  signingKey: 'B'.repeat(43),
+  deviceName: 'Work laptop & co',
+  expiresAt: 1_800_000_000_000,
+};
+
+beforeAll(() => sodiumReady());
+
+describe('link codes', () => {
+  it('round-trips through the parley://link form, names included', () => {
+    const code = formatLinkCode(offer);
+    expect(code.startsWith('parley://link?')).toBe(true);
+    expect(parseLinkCode(`  ${code}\n`)).toEqual(offer);
+  });
+
+  it('refuses other links and damaged fields with bad_invite', () => {
+    expect(() => parseLinkCode('parley://add?u=x')).toThrow(expect.objectContaining({ code: 'bad_invite' }));
+    for (const [k, v] of [['u', 'short'], ['k', 'not a key'], ['r', 'ftp://x'], ['x', 'soon']]) {
+      const q = new URL(formatLinkCode(offer).replace('parley://link', 'http://x/')).searchParams;
+      q.set(k, v);
+      expect(() => parseLinkCode(`parley://link?${q.toString()}`)).toThrow(expect.objectContaining({ code: 'bad_invite' }));
+    }
+  });
+
+  it('verification words depend on both keys and only on them', () => {
+    const words = verificationWords(offer);
+    expect(words.split(' ')).toHaveLength(5);
+    expect(verificationWords({ ...offer, deviceName: 'other', expiresAt: 1 } as LinkOffer)).toBe(words);
+    expect(verificationWords({ ...offer, mailboxUserId: 'b'.repeat(32) })).not.toBe(words);
+    expect(verificationWords({ ...offer, signingKey: 'C'.repeat(43) })).not.toBe(words);
+  });
+});
