@@ -4,20 +4,21 @@
 // a minute and a half on a loaded machine. Every wait is for a condition, never a sleep.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
-import { startTestRelay, type TestRelay } from '../support/harness.ts';
+import { RestartableRelay } from '../support/harness.ts';
 import { launchChromium } from './support/browser.ts';
 import { WebUser } from './support/web-user.ts';
 
 const POLL = { timeout: 20_000, interval: 50 };
 
-let relay: TestRelay;
+let relay: RestartableRelay;
 let browser: Browser;
 let alice: WebUser;
 let bob: WebUser;
 
 beforeAll(async () => {
   browser = await launchChromium();
-  relay = await startTestRelay();
+  relay = new RestartableRelay();
+  await relay.start();
   alice = await new WebUser('Alice Liddell', browser, `http://${relay.host}`).start();
   bob = await new WebUser('Bob Marley', browser, `http://${relay.host}`).start();
 }, 60_000);
@@ -110,5 +111,20 @@ describe('Parley in the browser (web host)', () => {
     await alice.message('yes! hi alice').waitFor();
     await alice.screenshot('conversation-dark');
     expect((await alice.messenger.getSettings()).theme).toBe('dark');
+  }, 60_000);
+
+  it('shows a message written while the relay is down as pending under the offline banner, and delivers it when the relay returns', async () => {
+    await relay.stop();
+    const banner = alice.page.getByTestId('connection-banner');
+    await banner.waitFor();
+    await alice.send('written on the train');
+    const m = alice.message('written on the train');
+    expect(await m.getAttribute('data-status')).toBe('pending');
+    await expect.poll(() => banner.textContent(), POLL).toContain('1 message will be sent');
+    await alice.screenshot('offline');
+    await relay.start();
+    await bob.message('written on the train').waitFor();
+    await expect.poll(() => m.getAttribute('data-status'), POLL).toMatch(/^(delivered|read)$/);
+    await banner.waitFor({ state: 'hidden' });
   }, 60_000);
 });
