@@ -97,8 +97,11 @@ export function mutate(rng: Rng, root: unknown): unknown {
       set(typeof current === 'string' ? corruptString(rng, current) : rng.anyString());
       break;
     case 4: {
-      // Long arrays (past maxRecipients and maxUsers), kept below ~1 MB of JSON.
-      const size = (JSON.stringify(current) ?? '').length + 1;
+      // Long arrays (past maxRecipients and maxUsers), kept below ~1 MB of JSON. Sized by the
+      // whole frame, not `current`: earlier copies share references, so `current` may occur
+      // many times in the frame and copying it multiplies (regression: a compounded mutation
+      // once outgrew the largest string V8 can build).
+      const size = (JSON.stringify(root) ?? '').length + 1;
       const count = Math.min(rng.pick([0, 2, 17, 1025, 2049]), Math.floor(1_000_000 / size));
       set(Array.from({ length: count }, () => current));
       break;
