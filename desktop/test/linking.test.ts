@@ -51,7 +51,9 @@ describe('device linking', () => {
 
     const { fresh: laptop, device } = await link(alice);
     expect(await laptop.getAccount()).toMatchObject({ userId: aliceId, displayName: 'Alice', deviceId: device.id });
-    expect((await alice.listDevices()).map((d) => d.id)).toContain(device.id);
+    expect((await alice.listDevices()).find((d) => d.id === device.id)).toMatchObject({ name: 'Laptop', current: false });
+    expect((await laptop.listDevices()).find((d) => d.current)).toMatchObject({ id: device.id, name: 'Laptop' });
+    expect(await laptop.listDevices()).toHaveLength(2);
     expect((await laptop.listContacts()).map((c) => c.userId)).toEqual([bobId]);
     expect(await texts(laptop, aToB)).toEqual(['before linking', 'reply before linking']);
     expect((await laptop.getDraft({ conversationId: aToB }))?.text).toBe('unsent thought');

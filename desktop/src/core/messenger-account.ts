@@ -107,6 +107,11 @@ export class AccountSync {
     });
   }
 
+  /** Names a device of the account (the device that links it knows its name). */
+  recordDevice(deviceId: string, name: string | null, linkedAt: number): void {
+    this.edit((doc) => (name === null ? doc.removeDevice(deviceId) : doc.setDevice(deviceId, { name, linkedAt })));
+  }
+
   /** Records a contact added or changed on this device (the table is written by the caller). */
   recordContact(c: Contact, accountKey: string): void {
     this.edit((doc) => doc.setContact(c.userId, { displayName: c.displayName, relayUrl: c.relayUrl, accountKey, verified: c.verified, addedAt: c.addedAt }));

@@ -358,6 +358,7 @@ export class DeviceLinker {
       // The snapshot first (an encrypted blob), so little happens between publishing the list
       // and the new device publishing its keys: what is sent to us in between misses it.
       snapshotAt = this.host.clock.now();
+      this.host.accountSync.recordDevice(deviceId, offer.deviceName, snapshotAt);
       const sealed = encryptAttachment(utf8(JSON.stringify(this.snapshot())));
       const blob = await http.uploadBlob(sealed.ciphertext);
       // The approval itself: a list naming the new device, signed with the account key.
@@ -434,6 +435,21 @@ export class DeviceLinker {
     } catch (err) {
       throw toApiError(err);
     }
+    this.host.accountSync.recordDevice(deviceId, null, 0);
+  }
+
+  /** The devices on our verified list, named from the account document. */
+  list(): Device[] {
+    const self = this.requireSelf();
+    const list = this.host.directory().known(self.userId);
+    const names = this.host.accountSync.current().devices();
+    return (list?.devices ?? []).map((d) => ({
+      id: d.id,
+      name: names[d.id]?.name ?? (d.id === self.deviceId ? 'This device' : `Device ${d.id.slice(0, 6)}`),
+      current: d.id === self.deviceId,
+      linkedAt: names[d.id]?.linkedAt ?? list!.issuedAt,
+      lastActiveAt: null,
+    }));
   }
 
   private requireSelf() {

@@ -32,6 +32,13 @@ interface AccountShape {
   muted: Record<string, boolean>;
   archived: Record<string, boolean>;
   drafts: Record<string, DraftEntry>;
+  /** Names of the account's devices, by device id (set by the device that linked it). */
+  devices: Record<string, DeviceEntry>;
+}
+
+export interface DeviceEntry {
+  name: string;
+  linkedAt: number;
 }
 
 export interface ConversationSettings {
@@ -52,6 +59,7 @@ function base(): Uint8Array {
       d.muted = {};
       d.archived = {};
       d.drafts = {};
+      d.devices = {};
     }),
   )!;
   return baseChange;
@@ -178,6 +186,23 @@ export class AccountDoc {
     result.changedConversations = [...conversations];
     result.changedContacts = [...contacts];
     return result;
+  }
+
+  devices(): Record<string, DeviceEntry> {
+    return A.toJS(this.doc).devices ?? {};
+  }
+
+  setDevice(deviceId: string, entry: DeviceEntry): Uint8Array | null {
+    return this.local((d) => {
+      d.devices[deviceId] = { ...entry };
+    });
+  }
+
+  removeDevice(deviceId: string): Uint8Array | null {
+    if (!this.doc.devices?.[deviceId]) return null;
+    return this.local((d) => {
+      delete d.devices[deviceId];
+    });
   }
 
   /** Every conversation with a flag set (for a device importing the whole document). */
