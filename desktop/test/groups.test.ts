@@ -56,6 +56,12 @@ describe('groups', () => {
     // Our own message from the other device is ours on this one.
     expect((await alice.getHistory({ conversationId: conv })).messages.find((m) => m.body.text === 'from the laptop')!.outgoing).toBe(true);
     const hello = (await bob.getHistory({ conversationId: conv })).messages.find((m) => m.body.text === 'hello group')!;
+    // Statuses: delivered once both other members have it, read once both have read it.
+    const status = async () => (await alice.getHistory({ conversationId: conv })).messages.find((m) => m.id === hello.id)!.status;
+    await eventually(async () => (await status()) === 'delivered', 'delivered to every member');
+    await bob.markRead({ conversationId: conv });
+    await carol.markRead({ conversationId: conv });
+    await eventually(async () => (await status()) === 'read', 'read by every member');
     await bob.react({ messageId: hello.id, emoji: '👍' });
     await eventually(async () => (await alice2.getHistory({ conversationId: conv })).messages.find((m) => m.id === hello.id)!.reactions.length === 1, 'reaction reaches the group');
 

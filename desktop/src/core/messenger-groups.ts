@@ -313,9 +313,14 @@ export class GroupEngine {
         if (!inserted) return out;
         if (c.kind === 'attachment') recordAttachment(this.d.profile, message.id, c);
         out.events.push({ type: 'message.added', message });
-        if (!fromSelf) out.typingStopped = { conversationId, userId: r.senderUserId };
+        if (!fromSelf) {
+          out.delivered.push({ senderUserId: r.senderUserId, conversationId, conv: c.conv, messageId: message.id });
+          out.typingStopped = { conversationId, userId: r.senderUserId };
+        }
         return out;
       }
+      case 'receipt':
+        return this.applyReceipt(groupId, c, r, out);
       case 'reaction': {
         try {
           out.events.push({ type: 'message.updated', message: this.d.profile.messages.react(c.target, r.senderUserId, c.emoji, c.at) });
@@ -327,6 +332,37 @@ export class GroupEngine {
       default:
         return out;
     }
+  }
+
+  /** Receipts for our group messages (status = least advanced member), or read sync from our own devices. */
+  private applyReceipt(groupId: string, c: Extract<Content, { kind: 'receipt' }>, r: Received, out: ApplyResult): ApplyResult {
+    const self = this.d.self().userId;
+    const conversationId = groupConversationId(groupId);
+    if (r.senderUserId === self) {
+      if (c.state !== 'read') return out;
+      let clock = 0;
+      for (const id of c.ids) {
+        try {
+          clock = Math.max(clock, this.d.profile.messages.get(id).sentAt);
+        } catch {
+          // not on this device
+        }
+      }
+      if (clock > 0 && this.doc(groupId)) this.d.profile.conversations.raiseReadClock(conversationId, clock);
+      return out;
+    }
+    for (const id of c.ids) {
+      if (!id.startsWith(`${self}:`)) continue;
+      try {
+        const before = this.d.profile.messages.get(id);
+        if (before.conversationId !== conversationId) continue;
+        const message = this.d.profile.messages.recordReceipt(id, r.senderUserId, c.state, c.at);
+        if (message.status !== before.status) out.events.push({ type: 'message.status', messageId: message.id, conversationId, status: message.status });
+      } catch {
+        // a receipt for a message this device does not hold
+      }
+    }
+    return out;
   }
 
   private applyChange(groupId: string, changes: string, snapshot: string | undefined, r: Received, out: ApplyResult): ApplyResult {

@@ -657,7 +657,15 @@ export class Messenger implements MessengerApi {
   }
 
   async listDevices(): Promise<Device[]> {
-    return this.linker.list();
+    const self = this.requireIdentity();
+    const list = this.directory?.known(self.user_id);
+    return (list?.devices ?? []).map((d) => ({
+      id: d.id,
+      name: d.id === self.device_id ? 'This device' : `Device ${d.id.slice(0, 6)}`,
+      current: d.id === self.device_id,
+      linkedAt: list!.issuedAt,
+      lastActiveAt: null,
+    }));
   }
 
   async unlinkDevice(p: P<'unlinkDevice'>): Promise<void> {
@@ -893,6 +901,17 @@ export class Messenger implements MessengerApi {
       const ids = unread.map((m) => m.id);
       for (let i = 0; i < ids.length; i += 1000) {
         this.queueControl('receipt', receipts ? [peer] : [], true, { kind: 'receipt', state: 'read', ids: ids.slice(i, i + 1000), conv: { t: 'd', peer } });
+      }
+    }
+    if (unread.length && p.conversationId.startsWith('g:')) {
+      // Group: a read receipt to each sender whose messages were read (and a read sync to our devices).
+      const receipts = this.profile.settings.get().readReceipts;
+      const bySender = new Map<string, string[]>();
+      for (const m of unread) bySender.set(m.senderUserId, [...(bySender.get(m.senderUserId) ?? []), m.id]);
+      for (const [sender, ids] of bySender) {
+        for (let i = 0; i < ids.length; i += 1000) {
+          this.queueControl('receipt', receipts ? [sender] : [], true, { kind: 'receipt', state: 'read', ids: ids.slice(i, i + 1000), conv: { t: 'g', id: p.conversationId.slice(2) } });
+        }
       }
     }
     this.emitConversation(p.conversationId);
