@@ -76,6 +76,13 @@ describe('device linking', () => {
     await eventually(async () => (await texts(laptop, aToB)).includes('to the laptop'), 'linked device receives alone');
     await bob.markRead({ conversationId: bToA });
     await eventually(async () => (await laptop.getHistory({ conversationId: aToB })).messages.find((m) => m.id === sent.id)?.status === 'read', 'read receipt');
+
+    // The linked device holds the account key: it links a third device with the first still offline.
+    const { fresh: tablet } = await link(laptop, 'Tablet');
+    expect((await tablet.getAccount())!.userId).toBe(aliceId);
+    expect(await texts(tablet, aToB)).toContain('to the laptop');
+    await bob.sendText({ conversationId: bToA, text: 'three devices now' });
+    await eventually(async () => (await texts(tablet, aToB)).includes('three devices now'), 'third device receives');
   });
 
   it('unlinking removes a device: it stops receiving and can no longer log in', async () => {
