@@ -657,15 +657,7 @@ export class Messenger implements MessengerApi {
   }
 
   async listDevices(): Promise<Device[]> {
-    const self = this.requireIdentity();
-    const list = this.directory?.known(self.user_id);
-    return (list?.devices ?? []).map((d) => ({
-      id: d.id,
-      name: d.id === self.device_id ? 'This device' : `Device ${d.id.slice(0, 6)}`,
-      current: d.id === self.device_id,
-      linkedAt: list!.issuedAt,
-      lastActiveAt: null,
-    }));
+    return this.linker.list();
   }
 
   async unlinkDevice(p: P<'unlinkDevice'>): Promise<void> {
