@@ -139,6 +139,10 @@ describe('device linking', () => {
     await alice.sendText({ conversationId: aToB, text: 'mine, in the window' });
     await eventually(async () => (await texts(alice, aToB)).includes('in the window'), 'first device has it');
     await eventually(async () => (await bob.getConnectionStatus()).pendingCount === 0 && (await alice.getConnectionStatus()).pendingCount === 0, 'both sent');
+    // The approving device restarts meanwhile: the pending top-up is kept in its profile.
+    await alice.close();
+    const aliceAgain = await cores.core(alice.dir);
+    await online(aliceAgain);
     release();
     await eventually(() => laptop.events.some((e) => e.type === 'devices.changed'), 'link completes');
     await eventually(async () => {

@@ -56,6 +56,7 @@ import { PREKEY_BATCH } from './pipeline/prekeys.ts';
 import type { LocalProfile } from './profile.ts';
 
 export const LINK_TTL_MS = 10 * 60_000;
+const TOPUPS = 'link-topups';
 /** Messages per conversation handed to a new device. */
 export const LINK_HISTORY_PER_CONVERSATION = 200;
 
@@ -177,8 +178,6 @@ interface Pending {
 export class DeviceLinker {
   private pending: Pending | null = null;
   private requests = new Map<string, LinkOffer>();
-  /** Devices approved here, with the time of their snapshot: topped up when first heard from. */
-  private awaiting = new Map<string, number>();
   /** Test seam: holds a new device between receiving the provision and publishing its keys. */
   holdBeforePublish: (() => Promise<void>) | null = null;
 
@@ -383,7 +382,9 @@ export class DeviceLinker {
       throw toApiError(err);
     }
     this.requests.delete(requestId);
-    this.awaiting.set(deviceId, snapshotAt);
+    this.setAwaiting((a) => {
+      a[deviceId] = snapshotAt;
+    });
     return { id: deviceId, name: offer.deviceName, current: false, linkedAt: this.host.clock.now(), lastActiveAt: null };
   }
 
@@ -394,9 +395,11 @@ export class DeviceLinker {
    * new device makes the overlap harmless. Runs inside the receive transaction.
    */
   private topUp(deviceId: string): void {
-    const since = this.awaiting.get(deviceId);
+    const since = this.awaiting()[deviceId];
     if (since === undefined) return;
-    this.awaiting.delete(deviceId);
+    this.setAwaiting((a) => {
+      delete a[deviceId];
+    });
     // Sends to our own devices only never meet a stale_devices refusal: drop the mark by hand.
     this.host.forgetUnpublished(this.requireSelf().userId);
     const rows = this.host.profile.db
@@ -420,6 +423,23 @@ export class DeviceLinker {
       if (chunk.length >= 500 || bytes > 120_000) flush();
     }
     flush();
+  }
+
+  /**
+   * Devices approved here, with the time of their snapshot: topped up when first heard
+   * from. Kept sealed in the profile (`link-topups`), so a restart in between loses nothing.
+   */
+  private awaiting(): Record<string, number> {
+    // Read each time (a small sealed record): the caller's savepoint may roll back a write.
+    return this.host.profile.secrets.getJson<Record<string, number>>(TOPUPS) ?? {};
+  }
+
+  private setAwaiting(edit: (a: Record<string, number>) => void): void {
+    const a = { ...this.awaiting() };
+    edit(a);
+    // A device never heard from in a month is not coming back (and its mailbox entries expired).
+    for (const [id, at] of Object.entries(a)) if (at < this.host.clock.now() - 30 * 86_400_000) delete a[id];
+    this.host.profile.secrets.putJson(TOPUPS, a);
   }
 
   /** Publishes our list without the device: the relay drops its mailbox and closes its socket. */
