@@ -71,6 +71,19 @@ describe('Parley in the browser (web host)', () => {
     await alice.screenshot('conversation-light');
   }, 60_000);
 
+  it('replies to a message: the reply carries a quote of the original on both sides', async () => {
+    const original = bob.message('hello bob, are you there?');
+    await original.hover();
+    await original.getByRole('button', { name: 'Reply' }).click();
+    await bob.page.getByTestId('reply-bar').waitFor();
+    await bob.send('replying to that');
+    await bob.page.getByTestId('reply-bar').waitFor({ state: 'hidden' });
+    const reply = alice.message('replying to that');
+    await reply.waitFor();
+    await expect.poll(() => reply.locator('.quote').textContent(), POLL).toContain('hello bob, are you there?');
+    expect(await bob.message('replying to that').locator('.quote').textContent()).toContain('hello bob, are you there?');
+  }, 60_000);
+
   it('shows the typing indicator while the peer types and clears it when they stop', async () => {
     await alice.composer().fill('let me think');
     await alice.composer().press('Space');
