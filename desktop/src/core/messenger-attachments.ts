@@ -188,6 +188,8 @@ export class Attachments {
         } catch (err) {
           if (err instanceof RelayHttpError && err.code === 'offline') throw new ApiError('offline', 'The download stopped; it resumes where it left off when you try again.');
           if (err instanceof RelayHttpError && err.status === 416) throw new ApiError('attachment_damaged', 'The file on the relay is shorter than the message says (truncated).');
+          // The answer broke off mid-body: what arrived before is not kept, the next try resumes at `have`.
+          if (!(err instanceof RelayHttpError)) throw new ApiError('offline', 'The download was interrupted; try again to resume it.');
           throw new ApiError('attachment_unavailable', `The relay no longer has this file (${err instanceof RelayHttpError ? err.code : 'error'}); ask the sender to send it again.`);
         }
         if (chunk.length === 0) throw new ApiError('attachment_damaged', 'The file on the relay is shorter than the message says (truncated).');
