@@ -151,6 +151,19 @@ describe('device linking', () => {
     }, 'top-up reaches the new device', 15_000);
   });
 
+  it('a new device closed while linking resumes at the next start and completes', async () => {
+    const alice = await cores.user(relay, 'Alice');
+    await online(alice);
+    const fresh = await cores.core();
+    const code = await fresh.startDeviceLink({ deviceName: 'Desktop', relayUrl: `http://${relay.host}` });
+    await fresh.close();
+    await alice.approveLink({ requestId: (await alice.inspectLinkCode({ code: code.code })).requestId });
+    const again = await cores.core(fresh.dir);
+    await eventually(() => again.events.some((e) => e.type === 'devices.changed'), 'link completes after the restart', 15_000);
+    expect((await again.getAccount())!.userId).toBe((await alice.getAccount())!.userId);
+    await online(again);
+  });
+
   it('refuses an expired or damaged code', async () => {
     const alice = await cores.user(relay, 'Alice');
     await expect(alice.inspectLinkCode({ code: 'parley://link?r=x' })).rejects.toMatchObject({ code: 'bad_invite' });

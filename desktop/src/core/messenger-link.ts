@@ -31,6 +31,7 @@ import {
   generateOneTimePrekeys,
   openEnvelope,
   parseAccountSecrets,
+  parseDeviceSecrets,
   signDeviceList,
   verifyDeviceList,
   type AccountSecrets,
@@ -57,6 +58,7 @@ import type { LocalProfile } from './profile.ts';
 
 export const LINK_TTL_MS = 10 * 60_000;
 const TOPUPS = 'link-topups';
+const PENDING = 'link-pending';
 /** Messages per conversation handed to a new device. */
 export const LINK_HISTORY_PER_CONVERSATION = 200;
 
@@ -164,12 +166,15 @@ export interface LinkHost {
   emit(e: MessengerEvent): void;
 }
 
-interface Pending {
+interface StoredPending {
   offer: LinkOffer;
-  http: RelayHttp;
-  mailbox: DeviceSecrets;
   mailboxAccount: AccountSecrets;
+  mailbox: DeviceSecrets;
   device: DeviceSecrets;
+}
+
+interface Pending extends StoredPending {
+  http: RelayHttp;
   listener: RelayClient;
   timer: ReturnType<typeof setTimeout>;
   done: boolean;
@@ -189,14 +194,13 @@ export class DeviceLinker {
 
   async start(p: { deviceName: string; relayUrl: string }): Promise<LinkCode> {
     if (this.host.self()) throw new ApiError('account_exists');
-    this.stop();
+    this.cancel();
     const now = this.host.clock.now();
     const mailboxAccount = createAccount();
     const gen = generateOneTimePrekeys(createDevice(mailboxAccount.userId, now), 4);
     const mailbox = gen.device;
     const list = signDeviceList(mailboxAccount, [{ id: mailbox.deviceId, signingKey: mailbox.signing.pub }], 1, now);
-    const endpoint = relayEndpoint(p.relayUrl);
-    const http = new RelayHttp(endpoint, signerOf(mailbox));
+    const http = new RelayHttp(relayEndpoint(p.relayUrl), signerOf(mailbox));
     try {
       await http.publishDevice({ deviceList: list, device: deviceKeys(mailbox), oneTimePrekeys: gen.prekeys }, signerOf(mailbox));
     } catch (err) {
@@ -205,10 +209,39 @@ export class DeviceLinker {
     // The real device: its user id is filled in when the account arrives (it is not signed anywhere).
     const device = createDevice(mailboxAccount.userId, now);
     const offer: LinkOffer = { relayUrl: p.relayUrl, mailboxUserId: mailboxAccount.userId, signingKey: device.signing.pub, deviceName: p.deviceName, expiresAt: now + LINK_TTL_MS };
+    // Sealed in the profile, so a new device restarted while linking picks up where it was.
+    this.host.profile.secrets.putJson(PENDING, { offer, mailboxAccount, mailbox, device } satisfies StoredPending);
+    this.listen({ offer, mailboxAccount, mailbox, device });
+    const code = formatLinkCode(offer);
+    return { code, qrPayload: code, expiresAt: offer.expiresAt, verificationWords: verificationWords(offer) };
+  }
+
+  /** At open, on a profile without an account: listen again for a link started before a restart. */
+  resume(): void {
+    if (this.pending) return;
+    const raw = this.host.profile.secrets.getJson<StoredPending>(PENDING);
+    if (!raw) return;
+    let stored: StoredPending;
+    try {
+      stored = { offer: raw.offer, mailboxAccount: parseAccountSecrets(raw.mailboxAccount), mailbox: parseDeviceSecrets(raw.mailbox), device: parseDeviceSecrets(raw.device) };
+    } catch {
+      this.host.profile.secrets.delete(PENDING);
+      return;
+    }
+    if (this.host.self() || stored.offer.expiresAt <= this.host.clock.now()) {
+      this.host.profile.secrets.delete(PENDING);
+      void retireMailbox({ ...stored, http: new RelayHttp(relayEndpoint(stored.offer.relayUrl), signerOf(stored.mailbox)) }).catch(() => undefined);
+      return;
+    }
+    this.listen(stored);
+  }
+
+  private listen(s: StoredPending): void {
+    const http = new RelayHttp(relayEndpoint(s.offer.relayUrl), signerOf(s.mailbox));
     let seq = 0;
     const listener = new RelayClient({
-      endpoint,
-      signer: signerOf(mailbox),
+      endpoint: relayEndpoint(s.offer.relayUrl),
+      signer: signerOf(s.mailbox),
       committedSeq: () => seq,
       socketFactory: this.host.socketFactory,
       clock: this.host.clock,
@@ -220,22 +253,27 @@ export class DeviceLinker {
         },
       },
     });
-    const timer = setTimeout(() => this.stop(), LINK_TTL_MS);
+    const timer = setTimeout(() => this.cancel(), Math.max(0, s.offer.expiresAt - this.host.clock.now()));
     timer.unref?.();
-    this.pending = { offer, http, mailbox, mailboxAccount, device, listener, timer, done: false };
+    this.pending = { ...s, http, listener, timer, done: false };
     listener.start();
-    const code = formatLinkCode(offer);
-    return { code, qrPayload: code, expiresAt: offer.expiresAt, verificationWords: verificationWords(offer) };
   }
 
-  /** Stops listening and retires the temporary mailbox (best effort). */
+  /** Stops listening (closing the engine); a pending link resumes at the next open. */
   stop(): void {
     const p = this.pending;
     if (!p) return;
     this.pending = null;
     clearTimeout(p.timer);
     p.listener.stop();
-    void retireMailbox(p).catch(() => undefined);
+  }
+
+  /** Ends the pending link for good (expired, replaced or completed): forget it and retire the mailbox. */
+  private cancel(): void {
+    const p = this.pending;
+    this.stop();
+    this.host.profile.secrets.delete(PENDING);
+    if (p) void retireMailbox(p).catch(() => undefined);
   }
 
   private async onMailbox(entries: DeliveredEntry[]): Promise<void> {
@@ -291,7 +329,7 @@ export class DeviceLinker {
     this.importSnapshot(snapshot);
     this.host.log.info('link.completed', { device: device.deviceId });
     // Leave the mailbox's deliver handler first, then retire it.
-    setTimeout(() => this.stop(), 0);
+    setTimeout(() => this.cancel(), 0);
     this.host.connect();
     this.host.emit({ type: 'devices.changed' });
   }
@@ -505,7 +543,7 @@ export class DeviceLinker {
 }
 
 /** Replaces the mailbox device with a never-published one: the relay deletes its keys, prekeys and mailbox. */
-async function retireMailbox(p: Pending): Promise<void> {
+async function retireMailbox(p: Pick<Pending, 'mailboxAccount' | 'http'>): Promise<void> {
   const gone = createDevice(p.mailboxAccount.userId);
   const list = signDeviceList(p.mailboxAccount, [{ id: gone.deviceId, signingKey: gone.signing.pub }], 2);
   await p.http.putDeviceList(p.mailboxAccount.userId, list);

@@ -247,6 +247,7 @@ export class Messenger implements MessengerApi {
     const box = opts.secretBox ?? (await openKeyFileBox(opts.profileDir));
     const m = new Messenger(openProfile(opts.profileDir, box, opts.clock ?? systemClock), opts);
     if (m.identity()) m.connect();
+    m.linker.resume(); // a link started before a restart (or its leftovers once linked)
     return m;
   }
 
