@@ -95,6 +95,27 @@ describe('Parley in the browser (web host)', () => {
     await expect.poll(() => status.textContent(), POLL).not.toBe('typing…');
   }, 60_000);
 
+  it('shows the same 60-digit safety number on both sides and remembers verification', async () => {
+    const open = async (u: WebUser) => {
+      await u.page.getByRole('button', { name: 'Safety number' }).click();
+      const digits = u.page.getByTestId('safety-number');
+      await digits.waitFor();
+      return (await digits.textContent())!.replace(/\s+/g, '');
+    };
+    const a = await open(alice);
+    expect(a).toMatch(/^\d{60}$/);
+    expect(await open(bob)).toBe(a);
+    await alice.page.getByRole('button', { name: 'Mark as verified' }).click();
+    await alice.page.getByText('✓ Verified').waitFor();
+    await alice.screenshot('safety-number');
+    expect((await alice.messenger.listContacts()).find((c) => c.displayName.startsWith('Bob'))?.verified).toBe(true);
+    for (const u of [alice, bob]) {
+      await u.page.keyboard.press('Escape');
+      await u.page.getByRole('dialog').waitFor({ state: 'hidden' });
+    }
+    await alice.composer().waitFor();
+  }, 60_000);
+
   it('keeps a draft across a restart of the app on the same profile', async () => {
     const conversationId = `d:${await bob.userId()}`;
     await alice.composer().fill('a draft I will finish tomorrow');
