@@ -43,67 +43,20 @@ import { fromBase64Url, fromUtf8, toBase64Url, utf8 } from '@parley/common/encod
 import { sodium } from '@parley/common/sodium';
 import { z } from 'zod';
 import type { Clock } from './clock.ts';
-import type { CryptoStore } from './crypto-store.ts';
 import { newClientMsgId } from './ids.ts';
-import type { AccountSync } from './messenger-account.ts';
 import type { CoreLog } from './net/log.ts';
 import { RelayClient, type DeviceSigner, type SendRequest, type SendResult } from './net/relay-client.ts';
 import { relayEndpoint } from './net/relay-endpoint.ts';
 import { RelayHttp, RelayHttpError } from './net/relay-http.ts';
 import type { SocketFactory } from './net/socket.ts';
 import type { DeviceDirectory } from './pipeline/directory.ts';
-import type { HistoryItem } from './pipeline/content.ts';
 import { PREKEY_BATCH } from './pipeline/prekeys.ts';
-import type { LocalProfile } from './profile.ts';
+import { formatLinkCode, parseLinkCode, verificationWords, type LinkOffer } from './link-code.ts';
+import { Snapshot, buildSnapshot, historySince, importSnapshot, type SnapshotHost } from './link-snapshot.ts';
 
 export const LINK_TTL_MS = 10 * 60_000;
 const TOPUPS = 'link-topups';
 const PENDING = 'link-pending';
-/** Messages per conversation handed to a new device. */
-export const LINK_HISTORY_PER_CONVERSATION = 200;
-
-// ------------------------------------------------------------------ the code
-
-export interface LinkOffer {
-  relayUrl: string;
-  /** The throwaway account whose only device is the new device's temporary mailbox. */
-  mailboxUserId: string;
-  /** The new device's real signing key (its id is the hash of it). */
-  signingKey: string;
-  deviceName: string;
-  expiresAt: number;
-}
-
-export function formatLinkCode(o: LinkOffer): string {
-  const q = new URLSearchParams({ r: o.relayUrl, u: o.mailboxUserId, k: o.signingKey, n: o.deviceName, x: String(o.expiresAt) });
-  return `parley://link?${q.toString()}`;
-}
-
-export function parseLinkCode(code: string): LinkOffer {
-  const m = /^parley:\/\/link\?(.*)$/.exec(code.trim());
-  if (!m) throw new ApiError('bad_invite', 'That is not a Parley link code; scan the code shown on the new device.');
-  const q = new URLSearchParams(m[1]);
-  const o = { relayUrl: q.get('r') ?? '', mailboxUserId: q.get('u') ?? '', signingKey: q.get('k') ?? '', deviceName: (q.get('n') ?? '').slice(0, 64), expiresAt: Number(q.get('x')) };
-  if (!/^(wss?|https?):\/\//.test(o.relayUrl) || !/^[a-z2-7]{32}$/.test(o.mailboxUserId) || !/^[A-Za-z0-9_-]{43}$/.test(o.signingKey) || !Number.isSafeInteger(o.expiresAt)) {
-    throw new ApiError('bad_invite', 'That link code is damaged; show a fresh one on the new device.');
-  }
-  return { ...o, deviceName: o.deviceName || 'New device' };
-}
-
-const WORDS = (
-  'apple anchor arrow badge basil beach cabin candle cedar cloud comet coral delta dune eagle ember ' +
-  'fable fern flint forest frost garnet glade harbor hazel island ivory jasper kettle lagoon lantern lemon ' +
-  'maple meadow mint nectar oasis olive orbit otter pebble pepper piano planet quartz raven river saffron ' +
-  'salmon shell silver sparrow spruce stone sunset thistle tiger tulip velvet walnut willow zephyr'
-).split(' ');
-
-/** Five words (30 bits) over both keys in the code; both devices show them. */
-export function verificationWords(o: Pick<LinkOffer, 'mailboxUserId' | 'signingKey'>): string {
-  const h = sodium().crypto_generichash(32, utf8(`parley-link-v1|${o.mailboxUserId}|${o.signingKey}`), null);
-  const words: string[] = [];
-  for (let i = 0; i < 5; i++) words.push(WORDS[h[i] & 63]);
-  return words.join(' ');
-}
 
 // ------------------------------------------------------------------ what travels
 
@@ -120,35 +73,9 @@ const Provision = z
   })
   .strict();
 
-/** The snapshot: uploaded as an encrypted blob (it outgrows a frame), key and hash in the provision. */
-const Snapshot = z.object({
-  v: z.literal(1),
-  accountDoc: z.string(),
-  contacts: z.array(z.object({ userId: z.string(), displayName: z.string(), relayUrl: z.string(), accountKey: z.string(), verified: z.boolean() })),
-  conversations: z.array(z.object({ id: z.string(), peerUserId: z.string(), title: z.string(), pinned: z.boolean(), muted: z.boolean(), archived: z.boolean(), readClock: z.number() })),
-  messages: z.array(
-    z.object({
-      conversationId: z.string(),
-      senderUserId: z.string(),
-      senderDeviceId: z.string(),
-      clientMsgId: z.string(),
-      sentAt: z.number(),
-      body: z.unknown(),
-      replyTo: z.string().nullable(),
-      outgoing: z.boolean(),
-      status: z.enum(['pending', 'sent', 'delivered', 'read', 'failed']),
-    }),
-  ),
-  drafts: z.array(z.object({ conversationId: z.string(), text: z.string(), replyTo: z.string().nullable(), updatedAt: z.number() })),
-});
-type Snapshot = z.infer<typeof Snapshot>;
-
 // ------------------------------------------------------------------ the engine side
 
-export interface LinkHost {
-  profile: LocalProfile;
-  crypto: CryptoStore;
-  accountSync: AccountSync;
+export interface LinkHost extends SnapshotHost {
   clock: Clock;
   log: CoreLog;
   socketFactory: SocketFactory;
@@ -159,8 +86,6 @@ export interface LinkHost {
   send(req: SendRequest): Promise<SendResult>;
   /** Our own device list's "listed but unpublished" marks are stale (a linked device was heard from). */
   forgetUnpublished(userId: string): void;
-  contacts(): { userId: string; displayName: string; relayUrl: string; verified: boolean }[];
-  applyContact(userId: string, entry: { displayName: string; relayUrl: string; accountKey: string; verified: boolean }): void;
   persistNewDevice(account: AccountSecrets, device: DeviceSecrets, list: SignedDeviceList, who: { displayName: string; handle: string | null; relayUrl: string }): void;
   connect(): void;
   emit(e: MessengerEvent): void;
@@ -326,41 +251,12 @@ export class DeviceLinker {
     const snapshot = Snapshot.parse(JSON.parse(fromUtf8(decryptAttachment(cipher, { key: provision.snapshot.key, digest: provision.snapshot.digest }))));
     p.done = true;
     this.host.persistNewDevice(account, device, published, { displayName: provision.displayName, handle: provision.handle, relayUrl: p.offer.relayUrl });
-    this.importSnapshot(snapshot);
+    importSnapshot(this.host, snapshot);
     this.host.log.info('link.completed', { device: device.deviceId });
     // Leave the mailbox's deliver handler first, then retire it.
     setTimeout(() => this.cancel(), 0);
     this.host.connect();
     this.host.emit({ type: 'devices.changed' });
-  }
-
-  private importSnapshot(s: Snapshot): void {
-    const { profile } = this.host;
-    profile.db.transaction(() => {
-      for (const c of s.contacts) this.host.applyContact(c.userId, c);
-      for (const c of s.conversations) {
-        profile.conversations.ensureDirect(c.peerUserId, c.title);
-        profile.conversations.setFlags(c.id, c);
-        profile.conversations.raiseReadClock(c.id, c.readClock);
-      }
-      for (const m of s.messages) {
-        const peer = m.conversationId.slice(2);
-        profile.messages.insertIncoming({
-          conversationId: m.conversationId,
-          senderUserId: m.senderUserId,
-          senderDeviceId: m.senderDeviceId,
-          clientMsgId: m.clientMsgId,
-          senderClock: m.sentAt,
-          body: m.body as never,
-          replyTo: m.replyTo,
-          outgoing: m.outgoing,
-          status: m.status === 'pending' ? 'failed' : m.status,
-          recipients: m.outgoing ? [peer] : undefined,
-        });
-      }
-      for (const d of s.drafts) profile.drafts.set(d.conversationId, d.text, d.replyTo, d.updatedAt);
-      if (s.accountDoc) this.host.accountSync.importAll(fromBase64Url(s.accountDoc));
-    })();
   }
 
   // ---------------------------------------------------------------- existing device
@@ -396,7 +292,7 @@ export class DeviceLinker {
       // and the new device publishing its keys: what is sent to us in between misses it.
       snapshotAt = this.host.clock.now();
       this.host.accountSync.recordDevice(deviceId, offer.deviceName, snapshotAt);
-      const sealed = encryptAttachment(utf8(JSON.stringify(this.snapshot())));
+      const sealed = encryptAttachment(utf8(JSON.stringify(buildSnapshot(this.host))));
       const blob = await http.uploadBlob(sealed.ciphertext);
       // The approval itself: a list naming the new device, signed with the account key.
       const current = await this.host.directory().refresh(self.userId);
@@ -440,27 +336,7 @@ export class DeviceLinker {
     });
     // Sends to our own devices only never meet a stale_devices refusal: drop the mark by hand.
     this.host.forgetUnpublished(this.requireSelf().userId);
-    const rows = this.host.profile.db
-      .prepare(
-        `SELECT conversation_id, sender_user_id, sender_device_id, client_msg_id, sender_clock, body, reply_to, status FROM messages
-         WHERE received_at >= ? AND conversation_id LIKE 'd:%' AND status <> 'pending' ORDER BY received_at LIMIT 2000`,
-      )
-      .all(since - 1_000) as { conversation_id: string; sender_user_id: string; sender_device_id: string; client_msg_id: string; sender_clock: number; body: string; reply_to: string | null; status: HistoryItem['status'] }[];
-    let chunk: HistoryItem[] = [];
-    let bytes = 0;
-    const flush = () => {
-      if (chunk.length) this.host.accountSync.queueHistory(chunk);
-      chunk = [];
-      bytes = 0;
-    };
-    for (const r of rows) {
-      const body = JSON.parse(r.body) as { kind: string; text?: string };
-      if (body.kind !== 'text' || !body.text) continue;
-      chunk.push({ peer: r.conversation_id.slice(2), sender: r.sender_user_id, device: r.sender_device_id, id: r.client_msg_id, at: r.sender_clock, text: body.text, replyTo: r.reply_to, status: r.status });
-      bytes += body.text.length + 200;
-      if (chunk.length >= 500 || bytes > 120_000) flush();
-    }
-    flush();
+    for (const chunk of historySince(this.host.profile, since)) this.host.accountSync.queueHistory(chunk);
   }
 
   /**
@@ -516,30 +392,6 @@ export class DeviceLinker {
     return self;
   }
 
-  private snapshot(): Snapshot {
-    const { profile, crypto } = this.host;
-    const conversations = profile.conversations.list({ includeArchived: true }).filter((c) => c.kind === 'direct' && c.peerUserId);
-    const messages: Snapshot['messages'] = [];
-    for (const c of conversations) {
-      for (const m of profile.messages.page(c.id, { limit: LINK_HISTORY_PER_CONVERSATION }).messages) {
-        messages.push({ conversationId: m.conversationId, senderUserId: m.senderUserId, senderDeviceId: m.senderDeviceId, clientMsgId: m.id.slice(m.id.indexOf(':') + 1), sentAt: m.sentAt, body: m.body, replyTo: m.replyTo, outgoing: m.outgoing, status: m.status });
-      }
-    }
-    const drafts = (profile.db.prepare(`SELECT conversation_id, text, reply_to, updated_at FROM drafts WHERE text <> ''`).all() as { conversation_id: string; text: string; reply_to: string | null; updated_at: number }[]).map(
-      (d) => ({ conversationId: d.conversation_id, text: d.text, replyTo: d.reply_to, updatedAt: d.updated_at }),
-    );
-    return {
-      v: 1,
-      accountDoc: toBase64Url(this.host.accountSync.current().save()),
-      contacts: this.host.contacts().flatMap((c) => {
-        const pin = crypto.identityPin(c.userId);
-        return pin ? [{ userId: c.userId, displayName: c.displayName, relayUrl: c.relayUrl, accountKey: pin.accountKey, verified: c.verified }] : [];
-      }),
-      conversations: conversations.map((c) => ({ id: c.id, peerUserId: c.peerUserId!, title: c.title, pinned: c.pinned, muted: c.muted, archived: c.archived, readClock: profile.conversations.row(c.id).read_clock })),
-      messages,
-      drafts,
-    };
-  }
 }
 
 /** Replaces the mailbox device with a never-published one: the relay deletes its keys, prekeys and mailbox. */

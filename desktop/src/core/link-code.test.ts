@@ -1,6 +1,6 @@
 import { sodiumReady } from '@parley/common/crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { formatLinkCode, parseLinkCode, verificationWords, type LinkOffer } from './messenger-link.ts';
+import { formatLinkCode, parseLinkCode, verificationWords, type LinkOffer } from './link-code.ts';
 
 const offer: LinkOffer = {
   relayUrl: 'https://relay.example:8443',
