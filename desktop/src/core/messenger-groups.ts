@@ -1,8 +1,7 @@
 // Groups in the engine: the group document (docs/group-doc.ts) travels as `group-change`
-// contents over pairwise sessions; group messages are encrypted ONCE with this device's
-// sender key (common/crypto/senderkeys.ts) and that one ciphertext is sealed to each
-// member device (ENVELOPE_KIND.group: the mailbox format is sealed envelopes, so only the
-// cheap outer seal is per device). Documented in docs/desktop-core.md, "Groups".
+// contents over pairwise sessions; group messages go out under this device's sender key
+// (pipeline/group-sender.ts) and come in through decrypt() + apply() here.
+// Documented in docs/desktop-core.md, "Groups".
 //
 // Sender keys: before a group message leaves, every current member device that has not
 // had this device's current sender key gets a `sender-key` distribution (pairwise). When a
@@ -13,23 +12,18 @@
 import { ApiError, type Conversation, type GroupInfo, type Message, type MessageBody, type MessengerEvent } from '@parley/common/api/index';
 import {
   CryptoError,
-  ENVELOPE_KIND,
   acceptSenderKeyDistribution,
   createGroupReceiver,
   createSenderKey,
   decryptGroupMessage,
-  encryptGroupMessage,
   removeSenderDevices,
   rotateSenderKey,
-  sealEnvelope,
-  senderKeyDistribution,
   type OpenedEnvelope,
-  type OwnSenderKey,
 } from '@parley/common/crypto';
-import { fromBase64Url, fromUtf8, toBase64Url, utf8 } from '@parley/common/encoding';
+import { fromBase64Url, toBase64Url } from '@parley/common/encoding';
+import * as A from '@automerge/automerge';
 import type { Clock } from './clock.ts';
 import type { CryptoStore } from './crypto-store.ts';
-import * as A from '@automerge/automerge';
 import { actorOf, type Author } from './docs/actor.ts';
 import { decodeChangeBatch, encodeChangeBatch } from './docs/change-batch.ts';
 import { GroupDoc, GroupDocError, type GroupRole } from './docs/group-doc.ts';
@@ -43,6 +37,7 @@ import { CONTENT_VERSION, decodeContent, encodeContent, type Content } from './p
 import type { Received } from './pipeline/decryptor.ts';
 import type { DeviceDirectory } from './pipeline/directory.ts';
 import type { Encryptor } from './pipeline/encryptor.ts';
+import { GroupSender, unframeGroupMessage } from './pipeline/group-sender.ts';
 import type { LocalProfile } from './profile.ts';
 import { groupDocId } from './store/document-store.ts';
 
@@ -68,19 +63,15 @@ export interface GroupDeps {
   queuePairwise(kind: 'doc-change', users: string[], content: Content): void;
 }
 
-/** Which devices hold this device's sender key of the current epoch. */
-interface Distributed {
-  epoch: number;
-  devices: string[];
-}
-
-const sentKey = (groupId: string) => `sk-sent:${groupId}`;
 
 export class GroupEngine {
   private docs = new Map<string, GroupDoc>();
   private orphans = new Map<string, { changes: Uint8Array[]; sender: Author }[]>();
+  private readonly sender: GroupSender;
 
-  constructor(private readonly d: GroupDeps) {}
+  constructor(private readonly d: GroupDeps) {
+    this.sender = new GroupSender(d);
+  }
 
   // ---------------------------------------------------------------- documents
 
@@ -230,7 +221,7 @@ export class GroupEngine {
   private rotate(groupId: string): void {
     const own = this.d.crypto.ownSenderKey(groupId);
     this.d.crypto.setOwnSenderKey(own ? rotateSenderKey(own) : createSenderKey(groupId));
-    this.d.profile.secrets.delete(sentKey(groupId));
+    this.sender.forget(groupId);
   }
 
   /** A user's device list lost devices: rotate in every group they are in, drop those devices' keys. */
@@ -257,7 +248,7 @@ export class GroupEngine {
 
   /** Opens a group envelope's sender-key message; the sealed credential must be the key's device. */
   decrypt(env: OpenedEnvelope): Received {
-    const { groupId, message } = unframe(env.content);
+    const { groupId, message } = unframeGroupMessage(env.content);
     const state = this.d.crypto.groupReceiver(groupId);
     if (!state) throw new CryptoError('unknown_sender_key', 'no sender keys for this group');
     const out = decryptGroupMessage(state, message);
@@ -444,113 +435,6 @@ export class GroupEngine {
     let content = payload.content as Content;
     if (item.messageId) content = { ...content, at: this.d.profile.messages.get(item.messageId).sentAt } as Content;
     const users = [...doc.state.members.keys()];
-    const others = users.filter((u) => u !== self.userId);
-    const directory = this.d.directory();
-    for (let attempt = 0; attempt < 4; attempt++) {
-      for (const u of users) await directory.get(u);
-      const devices = users.flatMap((u) => directory.known(u)?.devices.map((x) => x.id) ?? []).filter((id) => id !== self.deviceId);
-      let own = this.d.crypto.ownSenderKey(groupId) ?? createSenderKey(groupId);
-      const had = this.distributed(groupId, own.epoch);
-      if (devices.some((id) => !had.has(id))) {
-        const got = await this.distribute(relay, groupId, own, others);
-        if (got === 'stale') continue;
-        if (got !== 'ok') return got;
-      }
-      const holders = this.distributed(groupId, own.epoch);
-      // Reload: distributing may not change the chain, but keep one source of truth.
-      own = this.d.crypto.ownSenderKey(groupId)!;
-      const enc = encryptGroupMessage(own, encodeContent(content));
-      this.d.crypto.setOwnSenderKey(enc.own);
-      const framed = frame(groupId, enc.message);
-      const device = this.d.crypto.requireDevice();
-      const to: { d: string; b: string }[] = [];
-      for (const id of devices) {
-        const s = this.d.crypto.session(id);
-        if (s && holders.has(id)) to.push({ d: id, b: toBase64Url(sealEnvelope(device, s.peer.identityKey, ENVELOPE_KIND.group, framed)) });
-      }
-      if (to.length === 0) return 'sent';
-      let res;
-      try {
-        res = await relay.send({ cid: item.clientMsgId, to, check: users });
-      } catch {
-        return 'retry';
-      }
-      if (res.ok) return 'sent';
-      const outcome = this.refusal(res);
-      if (outcome !== 'again') return outcome;
-    }
-    return 'retry';
+    return this.sender.send(relay, item.clientMsgId, groupId, encodeContent(content), users);
   }
-
-  /** Sends our current sender key pairwise to every member device (and our own other devices). */
-  private async distribute(relay: RelayClient, groupId: string, own: OwnSenderKey, others: string[]): Promise<'ok' | 'stale' | SendOutcome> {
-    if (!this.d.crypto.ownSenderKey(groupId)) this.d.crypto.setOwnSenderKey(own);
-    const content: Content = {
-      v: CONTENT_VERSION,
-      id: newClientMsgId(),
-      at: this.d.clock.now(),
-      conv: { t: 'g', id: groupId },
-      kind: 'sender-key',
-      distribution: toBase64Url(senderKeyDistribution(own)),
-    };
-    const enc = await this.d.encryptor().encrypt(others, encodeContent(content), { includeOwn: true });
-    if (enc.to.length > 0) {
-      let res;
-      try {
-        res = await relay.send({ cid: content.id, to: enc.to, check: enc.check });
-      } catch {
-        return 'retry';
-      }
-      if (!res.ok) {
-        const outcome = this.refusal(res);
-        return outcome === 'again' ? 'stale' : outcome;
-      }
-    }
-    this.d.profile.secrets.putJson(sentKey(groupId), { epoch: own.epoch, devices: enc.to.map((t) => t.d) } satisfies Distributed);
-    return 'ok';
-  }
-
-  private distributed(groupId: string, epoch: number): Set<string> {
-    const bytes = this.d.profile.secrets.get(sentKey(groupId));
-    if (!bytes) return new Set();
-    const v = JSON.parse(fromUtf8(bytes)) as Distributed;
-    return new Set(v.epoch === epoch ? v.devices : []);
-  }
-
-  private refusal(res: { code: string; lists?: unknown[] }): 'again' | SendOutcome {
-    switch (res.code) {
-      case 'stale_devices':
-        for (const list of res.lists ?? []) {
-          try {
-            if (!this.d.directory().accept(list as never)) this.d.encryptor().forget((list as { userId: string }).userId);
-          } catch {
-            return 'retry';
-          }
-        }
-        return 'again';
-      case 'unknown_user':
-      case 'too_many_recipients':
-      case 'too_large':
-      case 'bad_frame':
-        return 'fatal';
-      default:
-        return 'retry';
-    }
-  }
-}
-
-/** Group envelope content: u8 len || group id || sender-key message (the AD binds the id too). */
-function frame(groupId: string, message: Uint8Array): Uint8Array {
-  const id = utf8(groupId);
-  const out = new Uint8Array(1 + id.length + message.length);
-  out[0] = id.length;
-  out.set(id, 1);
-  out.set(message, 1 + id.length);
-  return out;
-}
-
-function unframe(bytes: Uint8Array): { groupId: string; message: Uint8Array } {
-  const len = bytes[0] ?? 0;
-  if (len === 0 || bytes.length < 1 + len) throw new CryptoError('malformed', 'group envelope is too short');
-  return { groupId: fromUtf8(bytes.subarray(1, 1 + len)), message: bytes.subarray(1 + len) };
 }
