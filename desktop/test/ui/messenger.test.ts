@@ -134,6 +134,23 @@ describe('Parley in the browser (web host)', () => {
     await alice.screenshot('search');
   }, 60_000);
 
+  it('works from the keyboard: Ctrl+K to search, arrows through the list, Enter opens, Escape closes', async () => {
+    const { page } = alice;
+    await alice.composer().click();
+    await page.keyboard.press('Escape');
+    await page.getByText('Your messages stay yours').waitFor();
+    await page.keyboard.press('Control+K');
+    await expect.poll(() => page.evaluate('document.activeElement?.getAttribute("aria-label")'), POLL).toBe('Search conversations and messages');
+    await page.keyboard.press('Escape'); // clears the previous query
+    await page.keyboard.press('ArrowDown');
+    await expect.poll(() => page.evaluate('document.activeElement?.dataset.testid'), POLL).toBe('conversation');
+    await page.keyboard.press('Enter');
+    await expect.poll(() => page.evaluate('document.activeElement?.getAttribute("aria-label")'), POLL).toBe('Message');
+    await page.keyboard.type('typed without a mouse');
+    await page.keyboard.press('Enter');
+    await bob.message('typed without a mouse').waitFor();
+  }, 60_000);
+
   it('renders dark theme from settings', async () => {
     await alice.page.keyboard.press('Escape');
     await alice.page.getByRole('button', { name: 'Settings' }).click();

@@ -43,7 +43,13 @@ export class WebUser {
   async stop(): Promise<void> {
     await this.context?.close();
     await this.host?.close();
-    await this.messenger?.close();
+    if (this.messenger) {
+      // Workaround for a core defect: Messenger.close() leaves the TypingSender's stop timer
+      // running, and it fires on the closed database (uncaught "database connection is not
+      // open"). Stopping typing everywhere first clears those timers.
+      for (const c of await this.messenger.listConversations({ includeArchived: true })) await this.messenger.setTyping({ conversationId: c.id, typing: false });
+      await this.messenger.close();
+    }
   }
 
   async restart(): Promise<void> {
