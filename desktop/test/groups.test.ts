@@ -65,6 +65,10 @@ describe('groups', () => {
     await bob.react({ messageId: hello.id, emoji: '👍' });
     await eventually(async () => (await alice2.getHistory({ conversationId: conv })).messages.find((m) => m.id === hello.id)!.reactions.length === 1, 'reaction reaches the group');
 
+    // Typing in a group reaches the other members.
+    await bob.setTyping({ conversationId: conv, typing: true });
+    await eventually(() => alice.events.some((e) => e.type === 'typing' && e.conversationId === conv && e.userId === bId && e.typing), 'alice sees bob typing');
+
     // Two members rename at once: every device ends on the same name.
     await Promise.all([bob.renameGroup({ conversationId: conv, name: 'Bob trip' }), carol.renameGroup({ conversationId: conv, name: 'Carol trip' })]);
     await eventually(async () => {

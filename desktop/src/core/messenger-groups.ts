@@ -108,6 +108,12 @@ export class GroupEngine {
     this.docs.set(groupId, doc);
   }
 
+  /** Current members (empty for a group this device does not know). */
+  memberIds(conversationId: string): string[] {
+    const doc = conversationId.startsWith('g:') ? this.doc(conversationId.slice(2)) : null;
+    return doc ? [...doc.state.members.keys()] : [];
+  }
+
   info(conversationId: string): GroupInfo {
     const { doc } = this.requireDoc(conversationId);
     const self = this.d.self().userId;

@@ -3,7 +3,7 @@
 // events to emit after the commit and the receipts to queue; never does I/O itself.
 import type { MessengerEvent } from '@parley/common/api/index';
 import type { LocalProfile } from './profile.ts';
-import { directConversationId, messageIdOf, parseMessageId } from './ids.ts';
+import { directConversationId, groupConversationId, messageIdOf, parseMessageId } from './ids.ts';
 import { attachmentBody, recordAttachment } from './messenger-attachments.ts';
 import type { Content } from './pipeline/content.ts';
 import type { Received } from './pipeline/decryptor.ts';
@@ -28,7 +28,7 @@ export interface ApplyResult {
 
 /** The conversation a Content belongs to on this device, or null if it is not for us. */
 export function conversationOf(c: Content, senderUserId: string, selfUserId: string): string | null {
-  if (c.conv.t === 'g') return null; // groups: not handled yet
+  if (c.conv.t === 'g') return groupConversationId(c.conv.id); // membership: checked by the caller
   if (senderUserId === selfUserId) return directConversationId(c.conv.peer);
   return c.conv.peer === selfUserId ? directConversationId(senderUserId) : null;
 }

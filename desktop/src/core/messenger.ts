@@ -469,6 +469,7 @@ export class Messenger implements MessengerApi {
       const c = decodeContent(env.content);
       if (c.kind !== 'typing' || Math.abs(this.clock.now() - c.at) > EPHEMERAL_MAX_AGE_MS) return;
       if (env.sender.userId === self.user_id) return;
+      if (c.conv.t === 'g' && !this.groups.memberIds(`g:${c.conv.id}`).includes(env.sender.userId)) return;
       const conversationId = conversationOf(c, env.sender.userId, self.user_id);
       if (conversationId) this.typingTracker.received(conversationId, env.sender.userId, c.typing);
     } catch {
@@ -548,17 +549,21 @@ export class Messenger implements MessengerApi {
 
   private sendTyping(conversationId: string, typing: boolean): void {
     const self = this.identity();
-    if (!self || !this.relay?.online || !conversationId.startsWith('d:')) return;
-    const peer = conversationId.slice(2);
-    const content: Content = { v: CONTENT_VERSION, id: newClientMsgId(), at: this.clock.now(), conv: { t: 'd', peer }, kind: 'typing', typing };
+    if (!self || !this.relay?.online) return;
+    const group = conversationId.startsWith('g:');
+    if (!group && !conversationId.startsWith('d:')) return;
+    // A group's typing goes to every other member's devices, sealed pairwise like a direct one.
+    const users = group ? this.groups.memberIds(conversationId).filter((u) => u !== self.user_id) : [conversationId.slice(2)];
+    const conv: Content['conv'] = group ? { t: 'g', id: conversationId.slice(2) } : { t: 'd', peer: conversationId.slice(2) };
+    const content: Content = { v: CONTENT_VERSION, id: newClientMsgId(), at: this.clock.now(), conv, kind: 'typing', typing };
     const device = this.crypto.requireDevice();
     const to: { d: string; b: string }[] = [];
     // Only devices we already have sessions with: typing must never claim prekeys.
-    for (const d of this.directory!.known(peer)?.devices ?? []) {
+    for (const d of users.flatMap((u) => this.directory!.known(u)?.devices ?? [])) {
       const s = this.crypto.session(d.id);
       if (s) to.push({ d: d.id, b: toBase64Url(sealEnvelope(device, s.peer.identityKey, ENVELOPE_KIND.pairwise, encodeContent(content))) });
     }
-    this.relay.sendEphemeral(to);
+    if (to.length) this.relay.sendEphemeral(to);
   }
 
   // ------------------------------------------------------------------ MessengerApi: onboarding
