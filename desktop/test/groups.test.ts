@@ -130,13 +130,23 @@ describe('groups', () => {
     const daveKey = Object.values(cryptoOf(dave).groupReceiver(groupId)!.keys).find((k) => k.senderUserId === aId)!;
     expect(daveKey.epoch).toBe(aliceEpoch);
 
+    // Group state and sender keys survive a restart.
+    await dave.close();
+    const dave2 = (await cores.core(dave.dir)) as Core;
+    await online(dave2);
+    await alice.sendText({ conversationId: conv, text: 'after restart' });
+    await eventually(async () => (await texts(dave2, conv)).includes('after restart'), 'dave reads after restarting');
+    await dave2.close();
+    const daveAgain = (await cores.core(dave.dir)) as Core;
+    await online(daveAgain);
+
     // Dave (a member, not an admin) runs a modified client that adds Eve anyway.
-    (dave as unknown as { groups: { sendUncheckedChangeForTest(c: string, f: (d: GroupDoc) => Uint8Array): void } }).groups.sendUncheckedChangeForTest(conv, (doc) =>
+    (daveAgain as unknown as { groups: { sendUncheckedChangeForTest(c: string, f: (d: GroupDoc) => Uint8Array): void } }).groups.sendUncheckedChangeForTest(conv, (doc) =>
       (doc as unknown as { local(fn: (d: { log: unknown[] }) => void): Uint8Array }).local((d) => {
         d.log.push({ op: 'add', user: eId, by: dId, at: Date.now() });
       }),
     );
-    await dave.sendText({ conversationId: conv, text: 'dave after forging' });
+    await daveAgain.sendText({ conversationId: conv, text: 'dave after forging' });
     for (const m of [alice, bob]) await eventually(async () => (await texts(m, conv)).includes('dave after forging'), 'later message arrives');
     for (const m of [alice, bob]) expect(await memberIds(m, conv)).toEqual(expected);
     expect(rejected).toEqual(expect.arrayContaining([{ who: 'Alice', reason: 'not_admin' }, { who: 'Bob', reason: 'not_admin' }]));

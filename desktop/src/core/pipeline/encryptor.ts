@@ -45,6 +45,11 @@ export class Encryptor {
     throw new Error('could not obtain prekey bundles for every recipient device');
   }
 
+  /** Whether a claim found no keys for this device (listed but never published). */
+  isUnpublished(userId: string, deviceId: string): boolean {
+    return this.unpublished.get(userId)?.has(deviceId) ?? false;
+  }
+
   /** Drops a device's "unpublished" mark (a new list or a stale refusal may name it again). */
   forget(userId: string): void {
     this.unpublished.delete(userId);

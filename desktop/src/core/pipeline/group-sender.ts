@@ -57,7 +57,10 @@ export class GroupSender {
     const directory = this.d.directory();
     for (let attempt = 0; attempt < 4; attempt++) {
       for (const u of users) await directory.get(u);
-      const devices = users.flatMap((u) => directory.known(u)?.devices.map((x) => x.id) ?? []).filter((id) => id !== me.deviceId);
+      // Devices listed but never published (a link never finished) cannot get a key; leaving
+      // them out keeps every message from redistributing.
+      const encryptor = this.d.encryptor();
+      const devices = users.flatMap((u) => (directory.known(u)?.devices ?? []).filter((x) => x.id !== me.deviceId && !encryptor.isUnpublished(u, x.id)).map((x) => x.id));
       let own = this.d.crypto.ownSenderKey(groupId) ?? createSenderKey(groupId);
       const had = this.distributed(groupId, own.epoch);
       if (devices.some((id) => !had.has(id))) {
