@@ -178,4 +178,21 @@ describe('Parley in the browser (web host)', () => {
     await expect.poll(() => m.getAttribute('data-status'), POLL).toMatch(/^(delivered|read)$/);
     await banner.waitFor({ state: 'hidden' });
   }, 60_000);
+
+  it('creates a group from contacts; the member sees it with the sender named on each message', async () => {
+    await alice.page.getByRole('button', { name: 'New group' }).click();
+    await alice.page.getByLabel('Group name').fill('Weekend plans');
+    await alice.page.getByRole('dialog').getByText('Bob Marley').click();
+    await alice.page.getByRole('button', { name: 'Create group' }).click();
+    await alice.page.getByRole('dialog').waitFor({ state: 'hidden' });
+    await alice.send('who brings the snacks?');
+    const group = bob.conversation('Weekend plans');
+    await group.click();
+    const m = bob.message('who brings the snacks?');
+    await m.waitFor();
+    expect(await m.getByTestId('sender-name').textContent()).toBe('Alice Liddell');
+    await bob.send('me!');
+    await alice.message('me!').waitFor();
+    await bob.screenshot('group');
+  }, 60_000);
 });

@@ -4,6 +4,7 @@
 import type {
   Account,
   ConnectionStatus,
+  Contact,
   Conversation,
   ConversationId,
   MessengerApi,
@@ -19,6 +20,7 @@ export class AppState {
   settings = $state<Settings | null>(null);
   connection = $state<ConnectionStatus>({ state: 'connecting', nextAttemptAt: null, lastError: null, pendingCount: 0 });
   conversations = $state<Conversation[]>([]);
+  contacts = $state<Contact[]>([]);
   selectedId = $state<ConversationId | null>(null);
   /** The transport to the core is gone (web host stopped): everything is read-only. */
   hostLost = $state(false);
@@ -44,7 +46,15 @@ export class AppState {
   }
 
   async refreshConversations(): Promise<void> {
-    this.conversations = sortConversations(await this.api.listConversations({ includeArchived: true }));
+    const [conversations, contacts] = await Promise.all([this.api.listConversations({ includeArchived: true }), this.api.listContacts({})]);
+    this.conversations = sortConversations(conversations);
+    this.contacts = contacts;
+  }
+
+  /** A user's name as this user knows them ("You" for ourselves). */
+  nameOf(userId: string): string {
+    if (userId === this.account?.userId) return 'You';
+    return this.contacts.find((c) => c.userId === userId)?.displayName ?? `${userId.slice(0, 8)}…`;
   }
 
   /** Other parts (the open conversation's timeline) listen to the same stream. */
