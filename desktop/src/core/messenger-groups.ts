@@ -41,6 +41,14 @@ import { GroupSender, unframeGroupMessage } from './pipeline/group-sender.ts';
 import type { LocalProfile } from './profile.ts';
 import { groupDocId } from './store/document-store.ts';
 
+interface Waiting {
+  changes: Uint8Array[];
+  sender: Author;
+}
+
+const waitingDocId = (groupId: string) => `group-waiting:${groupId}`;
+const MAX_WAITING = 256;
+
 /** What the outbox stores for a group message (the transport is GroupEngine.transmit). */
 export interface GroupPayload {
   group: string;
@@ -66,7 +74,6 @@ export interface GroupDeps {
 
 export class GroupEngine {
   private docs = new Map<string, GroupDoc>();
-  private orphans = new Map<string, { changes: Uint8Array[]; sender: Author }[]>();
   private readonly sender: GroupSender;
 
   constructor(private readonly d: GroupDeps) {
@@ -81,8 +88,30 @@ export class GroupEngine {
     const bytes = this.d.profile.documents.load(groupDocId(groupId));
     if (!bytes) return null;
     const doc = GroupDoc.load(bytes, this.d.self());
+    // Changes that were waiting for their dependencies when we last ran wait again.
+    for (const w of this.waiting(groupId)) doc.applyRemote(w.changes, w.sender);
     this.docs.set(groupId, doc);
     return doc;
+  }
+
+  /**
+   * Received changes not applied yet — waiting for dependencies, or for a base (another
+   * member's change that overtook the adder's snapshot). Saved, so an acknowledged change
+   * is never lost to a restart; bounded.
+   */
+  private waiting(groupId: string): Waiting[] {
+    const bytes = this.d.profile.documents.load(waitingDocId(groupId));
+    if (!bytes) return [];
+    return (JSON.parse(Buffer.from(bytes).toString('utf8')) as { c: string; s: Author }[]).map((w) => ({ changes: decodeChangeBatch(w.c), sender: w.s }));
+  }
+
+  private setWaiting(groupId: string, list: Waiting[]): void {
+    if (list.length === 0) {
+      this.d.profile.db.prepare(`DELETE FROM documents WHERE id = ?`).run(waitingDocId(groupId));
+      return;
+    }
+    const json = JSON.stringify(list.slice(-MAX_WAITING).map((w) => ({ c: encodeChangeBatch(w.changes), s: w.sender })));
+    this.d.profile.documents.save(waitingDocId(groupId), 'group', new Uint8Array(Buffer.from(json, 'utf8')));
   }
 
   private requireDoc(conversationId: string): { groupId: string; doc: GroupDoc } {
@@ -368,9 +397,7 @@ export class GroupEngine {
     let doc = this.doc(groupId);
     const fresh = !doc;
     const batch = decodeChangeBatch(changes);
-    // Changes of a group we have no base for yet (e.g. another member's change that reached us
-    // before the adder's snapshot): kept, and applied once a base exists.
-    const orphans = this.orphans.get(groupId) ?? [];
+    const waiting = this.waiting(groupId);
     if (!doc) {
       if (snapshot) {
         // The base a new member starts from: trusted only as far as its sender is an admin in it.
@@ -384,20 +411,22 @@ export class GroupEngine {
     }
     const before = new Set(fresh ? [] : doc.state.members.keys());
     const res = doc.applyRemote(batch, sender);
-    for (const o of orphans) {
-      const more = doc.applyRemote(o.changes, o.sender);
+    // A new base: what waited for one applies now (an existing document holds them already).
+    for (const w of fresh ? waiting : []) {
+      const more = doc.applyRemote(w.changes, w.sender);
       res.accepted.push(...more.accepted);
       res.rejected.push(...more.rejected);
+      res.pending = more.pending;
     }
     for (const rej of res.rejected) this.d.log.warn('group.change_rejected', { group: groupId, reason: rej.reason });
     const after = doc.state;
     if (fresh && (!after.members.has(self.userId) || (res.accepted.length === 0 && !snapshot))) {
-      // Nothing that makes us a member yet: remember the changes (bounded), apply later.
-      if (orphans.length < 64) this.orphans.set(groupId, [...orphans, { changes: batch, sender }]);
+      // Nothing that makes us a member yet: remember the changes, apply them once a base arrives.
+      this.setWaiting(groupId, [...waiting, { changes: batch, sender }]);
       return out;
     }
-    this.orphans.delete(groupId);
     this.persist(groupId, doc);
+    this.setWaiting(groupId, res.pending > 0 ? [...waiting, { changes: batch, sender }] : []);
     if (!fresh) {
       const afterSet = new Set(after.members.keys());
       this.afterMembershipChange(groupId, before, afterSet);
