@@ -1,6 +1,7 @@
 // Groups end to end on a real relay and real SQLite profiles: the group document travels
 // as `group-change` messages, group messages under sender keys (messenger-groups.ts).
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { encodeChangeBatch } from '../src/core/docs/change-batch.ts';
 import type { GroupDoc } from '../src/core/docs/group-doc.ts';
 import { Cores, eventually, online, startTestRelay, texts, type TestRelay } from './support/harness.ts';
 
@@ -151,5 +152,37 @@ describe('groups', () => {
     for (const m of [alice, bob]) expect(await memberIds(m, conv)).toEqual(expected);
     expect(rejected).toEqual(expect.arrayContaining([{ who: 'Alice', reason: 'not_admin' }, { who: 'Bob', reason: 'not_admin' }]));
     expect(await hasGroup(eve, conv)).toBe(false);
+  });
+});
+
+describe('group changes waiting for their dependencies', () => {
+  it('a change that arrived before its dependency survives a restart and applies when the dependency lands', async () => {
+    const alice = await cores.user(relay, 'Alice');
+    const carol = await cores.user(relay, 'Carol');
+    await Promise.all([alice, carol].map(online));
+    const [aId, cId] = await Promise.all([alice, carol].map(idOf));
+    const aDev = (await alice.getAccount())!.deviceId;
+    const conv = (await alice.createGroup({ name: 'Base', members: [cId] })).id;
+    const groupId = conv.slice(2);
+    await eventually(() => hasGroup(carol, conv), 'carol has the group');
+
+    // Two renames on Alice's replica, handed to Carol's engine out of order (as the relay
+    // never would for one sender, but two senders' changes can arrive this way).
+    type Engine = { doc(g: string): GroupDoc; apply(r: unknown): unknown };
+    const aliceDoc = (alice as unknown as { groups: Engine }).groups.doc(groupId);
+    const first = aliceDoc.rename('One');
+    const second = aliceDoc.rename('Two');
+    const deliver = (m: Core, change: Uint8Array) =>
+      (m as unknown as { groups: Engine }).groups.apply({
+        senderUserId: aId,
+        senderDeviceId: aDev,
+        content: { v: 1, id: `test${Math.random().toString(36).slice(2, 12)}`, at: Date.now(), conv: { t: 'g', id: groupId }, kind: 'group-change', changes: encodeChangeBatch([change]) },
+      });
+    deliver(carol, second);
+    expect((await carol.getGroup({ conversationId: conv })).name).toBe('Base');
+    await carol.close();
+    const carol2 = (await cores.core(carol.dir)) as Core;
+    deliver(carol2, first);
+    expect((await carol2.getGroup({ conversationId: conv })).name).toBe('Two');
   });
 });
