@@ -6,7 +6,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { ApiError, type Account } from '@parley/common/api/index';
+import type { Account } from '@parley/common/api/index';
 import { DATABASE_FILE } from '../core/db/database.ts';
 import { Messenger } from '../core/messenger.ts';
 import type { SocketFactory } from '../core/net/socket.ts';
@@ -37,23 +37,3 @@ export async function requireAccount(m: Messenger, profileDir: string): Promise<
 }
 
 const noAccount = (profileDir: string) => new CliError('no_account', `There is no account in ${profileDir}; create one with \`parley init --relay URL\`.`);
-
-/** Waits until the relay connection is up, or fails with `offline` after `timeoutMs`. */
-export function waitOnline(m: Messenger, timeoutMs: number): Promise<void> {
-  return new Promise((resolveWait, reject) => {
-    let off = () => undefined as unknown;
-    const timer = setTimeout(() => {
-      off();
-      reject(new ApiError('offline', `Could not reach the relay within ${Math.round(timeoutMs / 1000)} s.`));
-    }, timeoutMs);
-    off = m.subscribe((e) => {
-      if (e.type === 'connection' && e.status.state === 'online') done();
-    });
-    const done = () => {
-      clearTimeout(timer);
-      off();
-      resolveWait();
-    };
-    void m.getConnectionStatus().then((s) => s.state === 'online' && done());
-  });
-}
