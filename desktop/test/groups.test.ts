@@ -86,6 +86,13 @@ describe('groups', () => {
     await eventually(async () => (await alice2.getHistory({ conversationId: conv })).messages.some((m) => m.id === att.id), 'attachment message arrives');
     const dl = await alice2.downloadAttachment({ messageId: att.id });
     expect(dl.body).toMatchObject({ kind: 'attachment', attachment: { name: 'list.txt', state: 'downloaded' } });
+
+    // A member may not change membership locally either; a member may leave.
+    await expect(bob.removeGroupMember({ conversationId: conv, userId: cId })).rejects.toMatchObject({ code: 'not_admin' });
+    await carol.leaveGroup({ conversationId: conv });
+    expect((await carol.getGroup({ conversationId: conv })).left).toBe(true);
+    for (const m of [alice, alice2, bob]) await eventually(async () => JSON.stringify(await memberIds(m, conv)) === JSON.stringify([aId, bId].sort()), 'carol left everywhere');
+    await expect(carol.sendText({ conversationId: conv, text: 'still here?' })).rejects.toMatchObject({ code: 'not_member' });
   });
 
   it('concurrent membership changes converge; a removed member is locked out; a non-admin change is rejected; a late joiner reads only later messages', async () => {
