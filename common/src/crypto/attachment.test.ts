@@ -3,18 +3,12 @@ import { sodiumReady } from '../sodium.ts';
 import { ATTACHMENT_CHUNK, attachmentDigest, decryptAttachment, encryptAttachment } from './attachment.ts';
 import { b64, randomBytes } from './bytes.ts';
 import { CryptoError } from './errors.ts';
+import { onlyCryptoErrors } from './testkit.ts';
 
 beforeAll(() => sodiumReady());
 
-const code = (fn: () => unknown): string => {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof CryptoError) return e.code;
-    throw e;
-  }
-  return 'ok';
-};
+/** The CryptoError code fn throws, or 'ok'; anything else fails the test. */
+const code = onlyCryptoErrors;
 const ENC = ATTACHMENT_CHUNK + 17;
 
 describe('attachments', () => {

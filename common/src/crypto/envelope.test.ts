@@ -8,19 +8,12 @@ import { fanOut } from './fanout.ts';
 import { deviceKeys } from './keys.ts';
 import { pad, paddedLength, unpad } from './padding.ts';
 import { decryptMessage, encryptMessage, initiateSession, type SessionRecord } from './session.ts';
-import { bundleOf, makeUser, text, untext } from './testkit.ts';
+import { bundleOf, makeUser, text, untext, onlyCryptoErrors } from './testkit.ts';
 
 beforeAll(() => sodiumReady());
 
-const code = (fn: () => unknown): string => {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof CryptoError) return e.code;
-    throw e;
-  }
-  return 'ok';
-};
+/** The CryptoError code fn throws, or 'ok'; anything else fails the test. */
+const code = onlyCryptoErrors;
 const contains = (hay: Uint8Array, needle: Uint8Array): boolean => {
   outer: for (let i = 0; i + needle.length <= hay.length; i++) {
     for (let j = 0; j < needle.length; j++) if (hay[i + j] !== needle[j]) continue outer;

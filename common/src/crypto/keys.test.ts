@@ -6,19 +6,12 @@ import { signDeviceList, verifyDeviceList } from './devicelist.ts';
 import { CryptoError } from './errors.ts';
 import { createAccount, createDevice, deviceKeys, generateOneTimePrekeys, rotateSignedPrekey, verifyDeviceKeys, verifyPrekeyBundle } from './keys.ts';
 import { parseAccountSecrets, parseDeviceListPin, parseDeviceSecrets } from './state.ts';
-import { bundleOf, makeUser } from './testkit.ts';
+import { bundleOf, makeUser, onlyCryptoErrors } from './testkit.ts';
 
 beforeAll(() => sodiumReady());
 
-const code = (fn: () => unknown): string => {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof CryptoError) return e.code;
-    throw e;
-  }
-  return 'ok';
-};
+/** The CryptoError code fn throws, or 'ok'; anything else fails the test. */
+const code = onlyCryptoErrors;
 
 describe('device keys', () => {
   it('produces keys the relay schema and signing inputs accept', () => {

@@ -15,19 +15,12 @@ import {
   type OwnSenderKey,
 } from './senderkeys.ts';
 import { parseGroupReceiverState, parseOwnSenderKey } from './state.ts';
-import { text, untext } from './testkit.ts';
+import { text, untext, onlyCryptoErrors } from './testkit.ts';
 
 beforeAll(() => sodiumReady());
 
-const code = (fn: () => unknown): string => {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof CryptoError) return e.code;
-    throw e;
-  }
-  return 'ok';
-};
+/** The CryptoError code fn throws, or 'ok'; anything else fails the test. */
+const code = onlyCryptoErrors;
 
 const G = 'group-1';
 const ALICE = { userId: 'a'.repeat(32), deviceId: 'a'.repeat(16) };

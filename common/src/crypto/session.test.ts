@@ -8,19 +8,12 @@ import { deviceKeys, type DeviceSecrets } from './keys.ts';
 import { MAX_SKIP, MAX_SKIPPED_KEYS } from './ratchet.ts';
 import { decryptMessage, encryptMessage, initiateSession, parsePairwiseMessage, type SessionRecord } from './session.ts';
 import { parseSessionRecord, parseDeviceSecrets } from './state.ts';
-import { bundleOf, makeUser, text, untext } from './testkit.ts';
+import { bundleOf, makeUser, text, untext, onlyCryptoErrors } from './testkit.ts';
 
 beforeAll(() => sodiumReady());
 
-const code = (fn: () => unknown): string => {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof CryptoError) return e.code;
-    throw e;
-  }
-  return 'ok';
-};
+/** The CryptoError code fn throws, or 'ok'; anything else fails the test. */
+const code = onlyCryptoErrors;
 /** Every state goes through JSON and the persisted-state parser, as the engine would store it. */
 const persist = (r: SessionRecord): SessionRecord => parseSessionRecord(JSON.stringify(r));
 const persistDevice = (d: DeviceSecrets): DeviceSecrets => parseDeviceSecrets(JSON.stringify(d));

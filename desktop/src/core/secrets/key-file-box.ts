@@ -7,12 +7,11 @@
 // Sealed format: version byte 0x01 | 24-byte nonce | XSalsa20-Poly1305 secretbox.
 import { closeSync, fstatSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { sodium, sodiumReady } from '@parley/common/sodium';
+import { sodiumReady } from '@parley/common/sodium';
+import { secretBoxWithKey } from './key-box.ts';
 import { SecretBoxError, type SecretBox } from './secret-box.ts';
 
 export const KEY_FILE = 'secret.key';
-const VERSION = 1;
-
 export async function openKeyFileBox(profileDir: string): Promise<SecretBox> {
   const na = await sodiumReady();
   const key = loadOrCreateKey(join(profileDir, KEY_FILE), () => na.randombytes_buf(na.crypto_secretbox_KEYBYTES));
@@ -20,34 +19,7 @@ export async function openKeyFileBox(profileDir: string): Promise<SecretBox> {
 }
 
 function keyFileBox(key: Uint8Array): SecretBox {
-  return {
-    kind: 'key-file',
-    seal(plaintext) {
-      const na = sodium();
-      const nonce = na.randombytes_buf(na.crypto_secretbox_NONCEBYTES);
-      const box = na.crypto_secretbox_easy(plaintext, nonce, key);
-      const out = new Uint8Array(1 + nonce.length + box.length);
-      out[0] = VERSION;
-      out.set(nonce, 1);
-      out.set(box, 1 + nonce.length);
-      return out;
-    },
-    open(sealed) {
-      const na = sodium();
-      const n = na.crypto_secretbox_NONCEBYTES;
-      if (sealed.length < 1 + n + na.crypto_secretbox_MACBYTES || sealed[0] !== VERSION) {
-        throw new SecretBoxError('secret_unreadable', 'A stored secret is damaged or in an unknown format.');
-      }
-      try {
-        return na.crypto_secretbox_open_easy(sealed.subarray(1 + n), sealed.subarray(1, 1 + n), key);
-      } catch {
-        throw new SecretBoxError(
-          'secret_unreadable',
-          'A stored secret does not open with this profile\'s key file. Was secret.key replaced? Restore the original key file.',
-        );
-      }
-    },
-  };
+  return secretBoxWithKey('key-file', key, 'Was secret.key replaced? Restore the original key file.');
 }
 
 function loadOrCreateKey(path: string, fresh: () => Uint8Array): Uint8Array {
