@@ -230,7 +230,7 @@ function profileNotes(): string[] {
       "First contact is dearer still: until the recipient first replies, every message carries the X3DH header and `peerFromPrekey` re-verifies the initiator's Ed25519 signature each time (14 % of the handler in a profile of that case); a cache of verified (device key, identity key) pairs removes it.",
     '',
     'Memory (2026-11-23 runs): with the profile open and before connecting the process holds ~80 MB (~45 MB mapped files: Node, better-sqlite3, WebAssembly code; ~35 MB anonymous). Catch-up then adds ~26 MB of V8 heap capacity (the young generation grows to its 16 MB semi-spaces; the live heap stays ~14 MB after GC) and ~50 MB of other anonymous memory (native: SQLite, WebAssembly memories, glibc malloc arenas), none of it returned afterwards. ' +
-      'A one-off catch-up with `--max-semi-space-size=4` and `MALLOC_ARENA_MAX=2` on the recipient ended at 119 MB (121 MB after the reads) instead of ~161 MB: settings the app host can give the core process (Electron: `js-flags`, the utility process environment); its effect on catch-up time was not measured on a quiet machine.',
+      'A one-off catch-up with `--max-semi-space-size=4` and `MALLOC_ARENA_MAX=2` on the recipient ended at 119 MB (121 MB after the reads) where default runs end at 161-167 MB: settings the app host can give the core process (Electron: `js-flags`, the utility process environment); its effect on catch-up time was not measured on a quiet machine.',
   ];
 }
 
