@@ -129,9 +129,9 @@ describe('groups', () => {
     await alice.sendText({ conversationId: conv, text: 'after removal' });
     for (const m of [bob, dave]) await eventually(async () => (await texts(m, conv)).includes('after removal'), 'remaining members read it');
     expect(await texts(carol, conv)).not.toContain('after removal');
+    const carolKeysBefore = Object.values(cryptoOf(carol).groupReceiver(groupId)?.keys ?? {}).filter((k) => k.senderUserId === aId);
     const aliceEpoch = cryptoOf(alice).ownSenderKey(groupId)!.epoch;
-    const carolKeys = Object.values(cryptoOf(carol).groupReceiver(groupId)?.keys ?? {}).filter((k) => k.senderUserId === aId);
-    expect(carolKeys.every((k) => k.epoch < aliceEpoch)).toBe(true);
+    expect(carolKeysBefore.every((k) => k.epoch < aliceEpoch)).toBe(true);
 
     // The late joiner has only what was sent after it joined, and its key starts mid-chain.
     expect(await texts(dave, conv)).toEqual(['after removal']);
@@ -159,6 +159,18 @@ describe('groups', () => {
     for (const m of [alice, bob]) expect(await memberIds(m, conv)).toEqual(expected);
     expect(rejected).toEqual(expect.arrayContaining([{ who: 'Alice', reason: 'not_admin' }, { who: 'Bob', reason: 'not_admin' }]));
     expect(await hasGroup(eve, conv)).toBe(false);
+
+    // Carol is added back after a change she never received: she catches up from Alice's
+    // snapshot (her own copy stopped at her removal) and reads new messages only.
+    await bob.renameGroup({ conversationId: conv, name: 'Club without Carol' });
+    await eventually(async () => (await alice.getGroup({ conversationId: conv })).name === 'Club without Carol', 'alice sees the rename');
+    await alice.addGroupMembers({ conversationId: conv, userIds: [cId] });
+    await eventually(async () => !(await carol.getGroup({ conversationId: conv })).left, 'carol is a member again');
+    await eventually(async () => JSON.stringify(await memberIds(carol, conv)) === JSON.stringify([aId, bId, cId, dId].sort()), 'carol sees the current members');
+    expect((await carol.getGroup({ conversationId: conv })).name).toBe('Club without Carol');
+    await bob.sendText({ conversationId: conv, text: 'welcome back' });
+    await eventually(async () => (await texts(carol, conv)).includes('welcome back'), 'carol reads after rejoining');
+    expect(await texts(carol, conv)).not.toContain('after removal');
   });
 });
 

@@ -395,10 +395,13 @@ export class GroupEngine {
     const self = this.d.self();
     const sender: Author = { userId: r.senderUserId, deviceId: r.senderDeviceId };
     let doc = this.doc(groupId);
-    const fresh = !doc;
+    // Added back after leaving or being removed: our copy stopped where we left, so the
+    // adder's snapshot becomes the base again (the changes since may never reach us otherwise).
+    const rejoined = !!doc && !!snapshot && !doc.state.members.has(self.userId);
+    const fresh = !doc || rejoined;
     const batch = decodeChangeBatch(changes);
     const waiting = this.waiting(groupId);
-    if (!doc) {
+    if (!doc || rejoined) {
       if (snapshot) {
         // The base a new member starts from: trusted only as far as its sender is an admin in it.
         const loaded = GroupDoc.load(fromBase64Url(snapshot), self);
