@@ -254,6 +254,10 @@ export class Messenger implements MessengerApi {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    // Typing timers would otherwise fire after the database closed (regression: a "stopped
+    // typing" timer threw "The database connection is not open" after close()).
+    this.typingSender.dispose();
+    this.typingTracker.dispose();
     this.accountSync.close();
     this.linker.stop();
     this.outbox.stop();

@@ -57,6 +57,24 @@ describe('typing sender', () => {
   });
 });
 
+describe('disposing (engine closing)', () => {
+  it('fires no timer after dispose (regression: "stopped typing" ran on a closed database)', () => {
+    const clock = new ManualClock();
+    const sent: boolean[] = [];
+    const changes: boolean[] = [];
+    const timings = { refreshMs: 5000, idleMs: 3000, expireMs: 15000 };
+    const sender = new TypingSender(clock, (_c, typing) => sent.push(typing), () => true, timings);
+    const tracker = new TypingTracker(clock, (_c, _u, typing) => changes.push(typing), () => true, timings);
+    sender.keystroke('d:bob');
+    tracker.received('d:bob', 'bob', true);
+    sender.dispose();
+    tracker.dispose();
+    clock.advance(60_000);
+    expect(sent).toEqual([true]);
+    expect(changes).toEqual([true]);
+  });
+});
+
 describe('typing tracker (receiving side)', () => {
   function setup(enabled = true) {
     const clock = new ManualClock();

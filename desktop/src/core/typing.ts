@@ -49,6 +49,12 @@ export class TypingSender {
     this.state.delete(conversationId);
     this.send(conversationId, false);
   }
+
+  /** Cancels every pending idle timer without sending anything (the engine is closing). */
+  dispose(): void {
+    for (const s of this.state.values()) if (s.idleTimer !== null) this.clock.clearTimeout(s.idleTimer);
+    this.state.clear();
+  }
 }
 
 export class TypingTracker {
@@ -98,5 +104,12 @@ export class TypingTracker {
     this.timers.delete(key);
     const set = this.typing.get(conversationId);
     if (set?.delete(userId)) this.onChange(conversationId, userId, false);
+  }
+
+  /** Cancels every expiry timer without emitting anything (the engine is closing). */
+  dispose(): void {
+    for (const timer of this.timers.values()) this.clock.clearTimeout(timer);
+    this.timers.clear();
+    this.typing.clear();
   }
 }
