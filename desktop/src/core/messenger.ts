@@ -331,7 +331,7 @@ export class Messenger implements MessengerApi {
         prekeysLow: (remaining) => void this.prekeys!.check(remaining),
         state: (status) => {
           this.outbox.setOnline(status.state === 'online');
-          this.emit({ type: 'connection', status: { ...status, pendingCount: this.outbox.pendingCount() } });
+          this.emit({ type: 'connection', status: { ...status, pendingCount: this.outbox.pendingMessageCount() } });
         },
         stopped: (reason) => {
           this.log.warn('relay.stopped', { reason });
@@ -956,7 +956,7 @@ export class Messenger implements MessengerApi {
 
   async getConnectionStatus(): Promise<ConnectionStatus> {
     const base = this.relay?.status() ?? { state: 'offline' as const, nextAttemptAt: null, lastError: null, pendingCount: 0 };
-    return { ...base, pendingCount: this.outbox.pendingCount() };
+    return { ...base, pendingCount: this.outbox.pendingMessageCount() };
   }
 }
 

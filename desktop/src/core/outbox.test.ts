@@ -86,6 +86,14 @@ describe('outbox', () => {
     expect(statuses).toEqual(['sent']);
   });
 
+  it("counts only the user's messages as pending messages, not receipts", () => {
+    const { outbox } = open();
+    write(outbox);
+    outbox.queue('receipt', 'receipt-cid-0001', { ids: ['x'] }, null);
+    expect(outbox.pendingCount()).toBe(2);
+    expect(outbox.pendingMessageCount()).toBe(1);
+  });
+
   it('retries with exponential backoff, reusing the client message id', async () => {
     const { outbox } = open({ baseDelayMs: 1000, jitter: 0 });
     transport.script = ['retry', 'retry', new Error('socket closed'), 'sent'];

@@ -137,8 +137,18 @@ export class Outbox {
     else this.clearTimer();
   }
 
+  /** Everything queued: messages, receipts, reactions, document changes, control items. */
   pendingCount(): number {
     return this.db.prepare(`SELECT count(*) FROM outbox WHERE state = 'queued'`).pluck().get() as number;
+  }
+
+  /**
+   * Queued messages the user wrote: what "N messages will be sent" counts. Receipts and
+   * other bookkeeping are not messages to the user (regression: reading a conversation
+   * while offline made the banner count a message nobody wrote).
+   */
+  pendingMessageCount(): number {
+    return this.db.prepare(`SELECT count(*) FROM outbox WHERE state = 'queued' AND kind = 'message'`).pluck().get() as number;
   }
 
   items(state: 'queued' | 'failed' = 'queued'): OutboxItem[] {
