@@ -2,6 +2,8 @@
 // loopback. The scenarios build on each other (Alice and Bob onboard, befriend, chat,
 // type, leave a draft), as one person's session would, so the suite stays well under
 // a minute and a half on a loaded machine. Every wait is for a condition, never a sleep.
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
 import { RestartableRelay } from '../support/harness.ts';
@@ -177,6 +179,50 @@ describe('Parley in the browser (web host)', () => {
     await bob.message('written on the train').waitFor();
     await expect.poll(() => m.getAttribute('data-status'), POLL).toMatch(/^(delivered|read)$/);
     await banner.waitFor({ state: 'hidden' });
+  }, 60_000);
+
+  it('an attachment round trip with an image preview: the thumbnail shows at once, a click downloads the same bytes', async () => {
+    // A 400×240 PNG drawn in the page, so the test carries no binary fixture.
+    // (A string, so the test's Node-only tsconfig needs no DOM types.)
+    const dataUrl = await alice.page.evaluate<string>(`(() => {
+      const c = document.createElement('canvas');
+      c.width = 400;
+      c.height = 240;
+      const g = c.getContext('2d');
+      const grad = g.createLinearGradient(0, 0, 400, 240);
+      grad.addColorStop(0, '#3b82f6');
+      grad.addColorStop(1, '#f59e0b');
+      g.fillStyle = grad;
+      g.fillRect(0, 0, 400, 240);
+      g.fillStyle = '#fff';
+      g.font = 'bold 48px sans-serif';
+      g.fillText('Parley', 120, 135);
+      return c.toDataURL('image/png');
+    })()`);
+    const png = Buffer.from(dataUrl.split(',')[1]!, 'base64');
+    await alice.page.getByTestId('attach-input').setInputFiles({ name: 'sunset.png', mimeType: 'image/png', buffer: png });
+
+    const sent = alice.page.getByTestId('attachment-image').filter({ has: alice.page.getByAltText('sunset.png') });
+    await sent.waitFor();
+    const received = bob.page.getByTestId('attachment-image').filter({ has: bob.page.getByAltText('sunset.png') });
+    await received.waitFor();
+    expect(await received.getAttribute('data-state')).toBe('remote');
+    // The preview is the canvas thumbnail that travelled inside the message: at most 320 px, the original's size kept.
+    const img = received.locator('img');
+    await expect.poll(() => img.evaluate((el) => [(el as unknown as { naturalWidth: number }).naturalWidth, (el as unknown as { naturalHeight: number }).naturalHeight]), POLL).toEqual([320, 192]);
+    const stored = (await bob.messenger.getHistory({ conversationId: `d:${await alice.userId()}` })).messages.find((m) => m.body.kind === 'attachment');
+    expect(stored?.body.kind === 'attachment' && [stored.body.attachment.width, stored.body.attachment.height, stored.body.attachment.size]).toEqual([400, 240, png.length]);
+
+    await received.click();
+    await bob.page.getByTestId('attachment-full').waitFor();
+    await expect.poll(() => received.getAttribute('data-state'), POLL).toBe('downloaded');
+    await bob.screenshot('attachment');
+    const dir = join(bob.profileDir, 'attachments');
+    const saved = readdirSync(dir).find((f) => f.endsWith('sunset.png'));
+    expect(saved).toBeDefined();
+    expect(readFileSync(join(dir, saved!)).equals(png)).toBe(true);
+    await bob.page.keyboard.press('Escape');
+    await bob.page.getByRole('dialog').waitFor({ state: 'hidden' });
   }, 60_000);
 
   it('creates a group from contacts; the member sees it with the sender named on each message', async () => {

@@ -1,0 +1,79 @@
+// Attachments in the renderer: file bytes to base64url for sendAttachment, a small image
+// thumbnail drawn on a canvas (the core has no image codec; the thumbnail travels inside the
+// end-to-end message), and human-readable sizes.
+
+/** Longest side of a thumbnail, in pixels. */
+export const THUMB_MAX = 320;
+/** The core refuses thumbnails over 48 KiB of bytes; stay well under. */
+const THUMB_MAX_BYTES = 40 * 1024;
+
+export function bytesToBase64url(bytes: Uint8Array): string {
+  let bin = '';
+  const CHUNK = 0x8000;
+  for (let i = 0; i < bytes.length; i += CHUNK) bin += String.fromCharCode(...bytes.subarray(i, i + CHUNK));
+  return btoa(bin).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+}
+
+export function base64urlToDataUrl(b64url: string, mime = 'image/jpeg'): string {
+  const b64 = b64url.replace(/-/g, '+').replace(/_/g, '/');
+  return `data:${mime};base64,${b64}${'='.repeat((4 - (b64.length % 4)) % 4)}`;
+}
+
+/** JPEG, PNG and WebP thumbnails all start with recognisable bytes. */
+export function thumbnailMime(b64url: string): string {
+  if (b64url.startsWith('iVBOR')) return 'image/png';
+  if (b64url.startsWith('UklGR')) return 'image/webp';
+  return 'image/jpeg';
+}
+
+export function formatSize(n: number): string {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(n < 10 * 1024 ? 1 : 0)} KB`;
+  if (n < 1024 * 1024 * 1024) return `${(n / 1024 / 1024).toFixed(1)} MB`;
+  return `${(n / 1024 / 1024 / 1024).toFixed(1)} GB`;
+}
+
+export function isImage(mime: string): boolean {
+  return /^image\/(png|jpe?g|gif|webp|bmp|avif)$/i.test(mime);
+}
+
+export interface Thumbnail {
+  thumbnail: string;
+  width: number;
+  height: number;
+}
+
+/** Draws the image at most THUMB_MAX px on its longest side and encodes it (WebP, else JPEG). Null when the browser cannot decode it. */
+export async function makeThumbnail(file: Blob): Promise<Thumbnail | null> {
+  let bitmap: ImageBitmap;
+  try {
+    bitmap = await createImageBitmap(file);
+  } catch {
+    return null;
+  }
+  try {
+    const { width, height } = bitmap;
+    if (!width || !height) return null;
+    const scale = Math.min(1, THUMB_MAX / Math.max(width, height));
+    const canvas = document.createElement('canvas');
+    canvas.width = Math.max(1, Math.round(width * scale));
+    canvas.height = Math.max(1, Math.round(height * scale));
+    const ctx = canvas.getContext('2d');
+    if (!ctx) return null;
+    ctx.fillStyle = '#fff'; // transparent PNGs would turn black in JPEG
+    ctx.fillRect(0, 0, canvas.width, canvas.height);
+    ctx.drawImage(bitmap, 0, 0, canvas.width, canvas.height);
+    for (const [type, quality] of [['image/webp', 0.8], ['image/jpeg', 0.8], ['image/jpeg', 0.55], ['image/jpeg', 0.35]] as const) {
+      const blob = await new Promise<Blob | null>((resolve) => canvas.toBlob(resolve, type, quality));
+      if (!blob || (type === 'image/webp' && blob.type !== 'image/webp')) continue;
+      if (blob.size > THUMB_MAX_BYTES) continue;
+      return { thumbnail: bytesToBase64url(new Uint8Array(await blob.arrayBuffer())), width, height };
+    }
+    return null;
+  } finally {
+    bitmap.close();
+  }
+}
+
+/** Full-size previews of images this window sent or opened, by message id (session only: the core keeps the bytes on disk). */
+export const fullSizeUrls = new Map<string, string>();
