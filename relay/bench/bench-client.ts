@@ -12,6 +12,14 @@ export interface BenchSocket {
   ws: WebSocket;
   /** Replace what happens with frames after `ready`. */
   onFrame: FrameHandler;
+  /**
+   * Frames that arrived after `ready` but before the caller replaced onFrame (a relay may
+   * send a backlog's first deliver in the same read as `ready`); replay them after
+   * setting onFrame. Capped, so idle sockets that never read them hold little.
+   */
+  early: Buffer[];
+  /** deliver frames the relay sent before `ready` (a protocol violation; kept in `early` too). */
+  deliversBeforeReady: number;
 }
 
 const WS_OPTIONS = { perMessageDeflate: false, skipUTF8Validation: true } as const;
@@ -46,7 +54,8 @@ export function scanDeliver(b: Buffer, each: (seq: number) => void): number {
 export function login(url: string, device: BenchDevice, after?: number, timeoutMs = 30_000): Promise<BenchSocket> {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(url, WS_OPTIONS);
-    const sock: BenchSocket = { device, ws, onFrame: () => {} };
+    const early: Buffer[] = [];
+    const sock: BenchSocket = { device, ws, early, deliversBeforeReady: 0, onFrame: (b) => void (early.length < 64 && early.push(b)) };
     let state: 'challenge' | 'auth' | 'ready' = 'challenge';
     const timer = setTimeout(() => fail(new Error(`login of ${device.id} timed out`)), timeoutMs);
     const fail = (err: Error) => {
@@ -58,6 +67,11 @@ export function login(url: string, device: BenchDevice, after?: number, timeoutM
       if (state === 'ready') {
         if (isPing(data)) return ws.send('{"t":"pong"}');
         return sock.onFrame(data);
+      }
+      if (isDeliver(data)) {
+        sock.deliversBeforeReady++;
+        early.push(data);
+        return;
       }
       const frame = JSON.parse(data.toString()) as { t: string; nonce?: string; relay?: string; code?: string; message?: string };
       if (state === 'challenge' && frame.t === 'challenge') {

@@ -70,7 +70,12 @@ const RING = 1 << 14;
 
 async function w1(p: W1Params): Promise<W1Result> {
   const devs = devices(p.run, 0, p.pairs * 2);
-  const socks = await loginAll(p.url, devs, 64);
+  // Senders are the even devices, recipients the odd ones; each side logs in on its relay.
+  const [senderSocks, recipientSocks] = await Promise.all([
+    loginAll(p.url, devs.filter((_, i) => i % 2 === 0), 32),
+    loginAll(p.recipientUrl ?? p.url, devs.filter((_, i) => i % 2 === 1), 32),
+  ]);
+  const socks = [...senderSocks, ...recipientSocks];
   const payload = payloadOf(p.payloadBytes);
   const hist = new LatencyHistogram();
   let recording = false;
@@ -85,8 +90,8 @@ async function w1(p: W1Params): Promise<W1Result> {
 
   const pairs: Pair[] = [];
   for (let i = 0; i < p.pairs; i++) {
-    const sender = socks[2 * i];
-    const recipient = socks[2 * i + 1];
+    const sender = senderSocks[i];
+    const recipient = recipientSocks[i];
     const frame = sendFramer(`p${i.toString(36)}x`, recipient.device.id, payload);
     const pair: Pair = { sender, recipient, frame, sent: 0, committed: 0, delivered: 0, lastSeq: 0, sendTimes: new Float64Array(RING), sendOne: () => {} };
     pairs.push(pair);
@@ -222,7 +227,7 @@ async function w2(p: W2Params): Promise<W2Result> {
   let last = 0;
   let caughtUp!: () => void;
   const finished = new Promise<void>((r) => (caughtUp = r));
-  const sock = await login(p.url, recipientDev, 0);
+  const sock = await login(p.recipientUrl ?? p.url, recipientDev, 0);
   const ready = performance.now();
   sock.onFrame = (b) => {
     if (!isDeliver(b)) return;
@@ -234,6 +239,7 @@ async function w2(p: W2Params): Promise<W2Result> {
     sock.ws.send('{"t":"ack","upTo":' + top + '}');
     if (received >= p.messages) caughtUp();
   };
+  for (const b of sock.early.splice(0)) sock.onFrame(b);
   await Promise.race([finished, sleep(30_000)]);
   const c1 = performance.now();
   await mark('catchup-end');
@@ -244,6 +250,7 @@ async function w2(p: W2Params): Promise<W2Result> {
     ingestMsgPerSecond: round(p.messages / ((t1 - t0) / 1000), 0),
     catchupMs: round(c1 - c0, 1),
     loginMs: round(ready - c0, 1),
+    deliversBeforeReady: sock.deliversBeforeReady,
     received,
     outOfOrder: anomalies,
     errors,

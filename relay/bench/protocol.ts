@@ -1,7 +1,10 @@
 // Messages between the bench orchestrator (relay-bench.ts) and its load generators.
 
 export interface W1Params {
+  /** Senders log in here. */
   url: string;
+  /** Recipients log in here (another relay of the same store and Redis); default: url. */
+  recipientUrl?: string;
   run: string;
   pairs: number;
   payloadBytes: number;
@@ -32,7 +35,10 @@ export interface W1Result {
 }
 
 export interface W2Params {
+  /** Senders log in here. */
   url: string;
+  /** The offline recipient reconnects here; default: url. */
+  recipientUrl?: string;
   run: string;
   messages: number;
   senders: number;
@@ -49,6 +55,8 @@ export interface W2Result {
   catchupMs: number;
   /** The login part of it (open → ready). */
   loginMs: number;
+  /** deliver frames the relay sent before `ready` (counted; their entries are still read). */
+  deliversBeforeReady: number;
   received: number;
   outOfOrder: number;
   errors: Record<string, number>;

@@ -6,6 +6,14 @@
 // from /proc at the generators' marks. Prints a table and writes the relay section of
 // BENCHMARKS.md (unless --no-write). Every process it starts is killed by PID and the
 // temp directory removed, also on failure or timeout.
+//
+// `--runtime deno` runs the relay as src/deno.ts instead (node:sqlite, same file format).
+// `--relays 2` starts a private redis-server (127.0.0.1, no persistence) and two relays
+// on one SQLite file and that Redis: W1 senders on relay A and recipients on relay B (so
+// every message crosses Redis), W2's offline recipient reconnects on B, W3's connections
+// are split across both; relay CPU is summed over both processes (and shown per process),
+// redis-server's CPU is read too. Those runs write their own subsections of BENCHMARKS.md
+// (report.ts), never the single Node relay's table.
 import { type ChildProcess, execFileSync, fork } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
@@ -15,8 +23,9 @@ import { InspectorProfiler } from './inspector-profiler.ts';
 import { cpuModel, cpuSeconds, loadAverage, rssBytes } from './proc-stats.ts';
 import { summarise } from './profile-summary.ts';
 import type { GeneratorCommand, GeneratorMessage, W1Result, W2Result, W3Result } from './protocol.ts';
-import { RELAY_DIR, type RelayProcess, seedDevices, startRelay } from './relay-process.ts';
-import { type BenchRecord, rerenderSection, writeBenchmarksSection } from './report.ts';
+import { TestRedis } from '../test/support/redis-server.ts';
+import { DENO_BIN, RELAY_DIR, type RelayProcess, type RelayRuntime, seedDevices, startRelay } from './relay-process.ts';
+import { type BenchRecord, type BenchVariant, rerenderSection, writeBenchmarksSection } from './report.ts';
 
 const WORKLOADS = ['w1', 'w1-paced', 'w2', 'w3'] as const;
 type Workload = (typeof WORKLOADS)[number];
@@ -31,10 +40,14 @@ interface Options {
   relayFlags: string[];
   /** Only re-render BENCHMARKS.md from relay-bench.json and the notes. */
   renderOnly: boolean;
+  runtime: RelayRuntime;
+  relays: 1 | 2;
+  /** Single Node relay, stored as the same-session baseline the Deno/Redis subsections compare with. */
+  baseline: boolean;
 }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { only: [...WORKLOADS], quick: false, profile: false, write: true, synchronous: 'FULL', relayFlags: [], renderOnly: false };
+  const o: Options = { only: [...WORKLOADS], quick: false, profile: false, write: true, synchronous: 'FULL', relayFlags: [], renderOnly: false, runtime: 'node', relays: 1, baseline: false };
   for (let i = 0; i < argv.length; i++) {
     const [flag, inline] = argv[i].split(/=(.*)/s, 2) as [string, string | undefined];
     const value = () => inline ?? argv[++i];
@@ -47,8 +60,19 @@ function parseArgs(argv: string[]): Options {
     else if (flag === '--render') o.renderOnly = true;
     else if (flag === '--sync') o.synchronous = value().toUpperCase() === 'NORMAL' ? 'NORMAL' : 'FULL';
     else if (flag === '--relay-flag') o.relayFlags.push(...value().split(/=(.*)/s, 2).filter((x) => x !== ''));
-    else throw new Error(`unknown option ${flag}\nUsage: relay-bench [--only ${WORKLOADS.join(',')}] [--quick] [--profile] [--no-write] [--sync FULL|NORMAL] [--relay-flag --name=value]`);
+    else if (flag === '--runtime') {
+      const r = value();
+      if (r !== 'node' && r !== 'deno') throw new Error(`--runtime: node or deno, not ${r}`);
+      o.runtime = r;
+    } else if (flag === '--relays') {
+      const n = Number(value());
+      if (n !== 1 && n !== 2) throw new Error(`--relays: 1 or 2, not ${n}`);
+      o.relays = n;
+    } else if (flag === '--baseline') o.baseline = true;
+    else throw new Error(`unknown option ${flag}\nUsage: relay-bench [--only ${WORKLOADS.join(',')}] [--quick] [--profile] [--no-write] [--sync FULL|NORMAL] [--relay-flag --name=value] [--runtime node|deno] [--relays 1|2] [--baseline]`);
   }
+  if (o.baseline && (o.runtime !== 'node' || o.relays !== 1)) throw new Error('--baseline is the single Node relay');
+  if (o.profile && (o.runtime !== 'node' || o.relays !== 1)) throw new Error('--profile needs the single Node relay (inspector)');
   return o;
 }
 
@@ -71,18 +95,31 @@ function relaySettings(o: Options): string[] {
 
 const children = new Set<ChildProcess>();
 const relays = new Set<RelayProcess>();
+const redises = new Set<TestRedis>();
 const tempDirs = new Set<string>();
 
 async function cleanup(): Promise<void> {
   for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
   await Promise.all([...relays].map((r) => r.stop().catch(() => {})));
+  await Promise.all([...redises].map((r) => r.stop().catch(() => {})));
   await Promise.all([...tempDirs].map((d) => rm(d, { recursive: true, force: true })));
+}
+
+/** The relay(s) under test: `a` (= relays[0]) and `b` (relays[1], or a again with one relay). */
+interface Cluster {
+  relays: RelayProcess[];
+  a: RelayProcess;
+  b: RelayProcess;
+  redisPid?: number;
 }
 
 interface Sample {
   t: number;
+  /** Summed over the relays. */
   relayCpu: number;
+  relayCpuEach: number[];
   relayRss: number;
+  redisCpu: number;
   generatorCpu: number;
 }
 
@@ -99,13 +136,14 @@ interface ProfileWindow {
 }
 
 async function drive<R>(
-  relay: RelayProcess,
+  cluster: Cluster,
   commands: GeneratorCommand[],
   holdMs: Record<string, number> = {},
   window?: ProfileWindow,
   /** Runs at a mark after the readings, before the generators continue. */
   atMark?: (name: string) => Promise<void>,
 ): Promise<{ results: R[]; samples: Map<string, Sample> }> {
+  const relay = cluster.a;
   const profiler = window && relay.inspectorUrl ? await InspectorProfiler.connect(relay.inspectorUrl) : undefined;
   const gens = commands.map(() => {
     const c = fork(join(RELAY_DIR, 'bench/load-generator.ts'), [], { cwd: RELAY_DIR, execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
@@ -116,12 +154,17 @@ async function drive<R>(
   const arrived = new Map<string, number>();
   const results: R[] = new Array(gens.length);
   let remaining = gens.length;
-  const sample = (): Sample => ({
-    t: performance.now(),
-    relayCpu: cpuSeconds(relay.pid),
-    relayRss: rssBytes(relay.pid),
-    generatorCpu: gens.reduce((a, g) => a + cpuSeconds(g.pid!), 0),
-  });
+  const sample = (): Sample => {
+    const each = cluster.relays.map((r) => cpuSeconds(r.pid));
+    return {
+      t: performance.now(),
+      relayCpu: each.reduce((a, x) => a + x, 0),
+      relayCpuEach: each,
+      relayRss: cluster.relays.reduce((a, r) => a + rssBytes(r.pid), 0),
+      redisCpu: cluster.redisPid ? cpuSeconds(cluster.redisPid) : 0,
+      generatorCpu: gens.reduce((a, g) => a + cpuSeconds(g.pid!), 0),
+    };
+  };
   try {
     await new Promise<void>((resolve, reject) => {
       gens.forEach((g, i) => {
@@ -167,26 +210,66 @@ async function saveProfile(name: string, profile: unknown): Promise<void> {
 const delta = (s: Map<string, Sample>, from: string, to: string) => {
   const a = s.get(from)!;
   const b = s.get(to)!;
-  return { seconds: (b.t - a.t) / 1000, relayCpu: b.relayCpu - a.relayCpu, generatorCpu: b.generatorCpu - a.generatorCpu, rss: b.relayRss - a.relayRss, rssAfter: b.relayRss };
+  return {
+    seconds: (b.t - a.t) / 1000,
+    relayCpu: b.relayCpu - a.relayCpu,
+    relayCpuEach: b.relayCpuEach.map((x, i) => x - a.relayCpuEach[i]),
+    redisCpu: b.redisCpu - a.redisCpu,
+    generatorCpu: b.generatorCpu - a.generatorCpu,
+    rss: b.relayRss - a.relayRss,
+    rssAfter: b.relayRss,
+  };
 };
 
-async function withRelay<T>(o: Options, devices: number, fn: (relay: RelayProcess, run: string) => Promise<T>, inspect = false): Promise<T> {
+/**
+ * With two relays: each one's share of a relay-CPU figure, and redis-server's, in the same
+ * unit (`per` divides CPU-seconds into the figure, `scale` multiplies).
+ */
+function clusterFigures(o: Options, d: ReturnType<typeof delta>, label: string, per: number, scale: number): Record<string, number> {
+  if (o.relays === 1) return {};
+  return {
+    [`${label}, relay A`]: (d.relayCpuEach[0] / per) * scale,
+    [`${label}, relay B`]: (d.relayCpuEach[1] / per) * scale,
+    [label.replace('relay', 'redis-server')]: (d.redisCpu / per) * scale,
+  };
+}
+
+async function withRelay<T>(o: Options, devices: number, fn: (cluster: Cluster, run: string) => Promise<T>, inspect = false): Promise<T> {
   const dir = await mkdtemp(join(tmpdir(), 'parley-relay-bench-'));
   tempDirs.add(dir);
   const run = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
   const t0 = performance.now();
   await seedDevices(join(dir, 'data'), run, devices);
   process.stdout.write(`  seeded ${devices} devices in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
-  const nodeFlags = o.profile || inspect ? ['--inspect=127.0.0.1:0'] : [];
-  const relay = await startRelay(join(dir, 'data'), relaySettings(o), nodeFlags);
-  relays.add(relay);
+  // The inspector (event-loop delay, heap after GC, profiles) only on the single Node relay.
+  const nodeFlags = (o.profile || inspect) && o.runtime === 'node' && o.relays === 1 ? ['--inspect=127.0.0.1:0'] : [];
+  const started: RelayProcess[] = [];
+  let redis: TestRedis | undefined;
   try {
-    return await fn(relay, run);
+    const flags = [...relaySettings(o)];
+    if (o.relays === 2) {
+      redis = await TestRedis.start();
+      redises.add(redis);
+      flags.push('--redis-url', redis.url);
+    }
+    // One after the other: the second relay opens the store the first one has migrated.
+    for (let i = 0; i < o.relays; i++) {
+      const relay = await startRelay(join(dir, 'data'), flags, nodeFlags, o.runtime);
+      relays.add(relay);
+      started.push(relay);
+    }
+    return await fn({ relays: started, a: started[0], b: started[started.length - 1], redisPid: redis?.pid }, run);
   } finally {
-    await relay.stop();
-    relays.delete(relay);
-    if (relay.problems.length > 0) {
-      process.stdout.write(`  relay logged ${relay.problems.length} warnings/errors, first: ${relay.problems[0].slice(0, 300)}\n`);
+    await Promise.all(started.map((r) => r.stop()));
+    for (const relay of started) {
+      relays.delete(relay);
+      if (relay.problems.length > 0) {
+        process.stdout.write(`  relay ${relay.pid} logged ${relay.problems.length} warnings/errors, first: ${relay.problems[0].slice(0, 300)}\n`);
+      }
+    }
+    if (redis) {
+      await redis.stop();
+      redises.delete(redis);
     }
     await rm(dir, { recursive: true, force: true });
     tempDirs.delete(dir);
@@ -225,10 +308,10 @@ function loopDelayProbe(relay: RelayProcess): { atMark: (name: string) => Promis
 async function runW1(o: Options, paced: boolean): Promise<BenchRecord> {
   const pairs = o.quick ? 50 : 200;
   const rate = paced ? (o.quick ? 500 : 2000) : 0;
-  return withRelay(o, pairs * 2, async (relay, run) => {
-    const loop = loopDelayProbe(relay);
-    const { results, samples } = await drive<W1Result>(relay, [
-      { cmd: 'w1', params: { url: relay.wsUrl, run, pairs, payloadBytes: 100, inFlight: 10, rate, warmupMs: o.quick ? 500 : 3000, durationMs: o.quick ? 2000 : 10_000 } },
+  return withRelay(o, pairs * 2, async (cluster, run) => {
+    const loop = loopDelayProbe(cluster.a);
+    const { results, samples } = await drive<W1Result>(cluster, [
+      { cmd: 'w1', params: { url: cluster.a.wsUrl, recipientUrl: cluster.b.wsUrl, run, pairs, payloadBytes: 100, inFlight: 10, rate, warmupMs: o.quick ? 500 : 3000, durationMs: o.quick ? 2000 : 10_000 } },
     ], {}, o.profile ? { name: paced ? 'w1-paced' : 'w1', from: 'start', to: 'end' } : undefined, loop.atMark).finally(() => loop.close());
     const lag = loop.result();
     const r = results[0];
@@ -243,7 +326,9 @@ async function runW1(o: Options, paced: boolean): Promise<BenchRecord> {
         'p99 latency ms': r.p99Us / 1000,
         'p99.9 latency ms': r.p999Us / 1000,
         'relay CPU-s per 100k msgs': (d.relayCpu / r.delivered) * 1e5,
+        ...clusterFigures(o, d, 'relay CPU-s per 100k msgs', r.delivered, 1e5),
         'relay CPU utilisation': d.relayCpu / d.seconds,
+        ...clusterFigures(o, d, 'relay CPU utilisation', d.seconds, 1),
         'generator CPU-s per 100k msgs': (d.generatorCpu / r.delivered) * 1e5,
         'relay RSS MiB': d.rssAfter / 2 ** 20,
         ...(lag ? { 'relay event-loop delay p99 ms': lag.p99Ms, 'relay event-loop delay max ms': lag.maxMs } : {}),
@@ -260,9 +345,9 @@ async function runW1(o: Options, paced: boolean): Promise<BenchRecord> {
 async function runW2(o: Options): Promise<BenchRecord> {
   const messages = o.quick ? 1000 : 10_000;
   const senders = 10;
-  return withRelay(o, senders + 1, async (relay, run) => {
-    const { results, samples } = await drive<W2Result>(relay, [
-      { cmd: 'w2', params: { url: relay.wsUrl, run, messages, senders, window: 500, payloadBytes: 100 } },
+  return withRelay(o, senders + 1, async (cluster, run) => {
+    const { results, samples } = await drive<W2Result>(cluster, [
+      { cmd: 'w2', params: { url: cluster.a.wsUrl, recipientUrl: cluster.b.wsUrl, run, messages, senders, window: 500, payloadBytes: 100 } },
     ], {}, o.profile ? { name: 'w2-ingest', from: 'ingest-start', to: 'ingest-end' } : undefined);
     const r = results[0];
     const ingest = delta(samples, 'ingest-start', 'ingest-end');
@@ -273,11 +358,16 @@ async function runW2(o: Options): Promise<BenchRecord> {
       figures: {
         'ingest msg/s': r.ingestMsgPerSecond,
         'ingest relay CPU-s per 100k msgs': (ingest.relayCpu / messages) * 1e5,
+        ...clusterFigures(o, ingest, 'ingest relay CPU-s per 100k msgs', messages, 1e5),
         'catch-up ms (open → all received)': r.catchupMs,
         'of which login ms': r.loginMs,
         'catch-up relay CPU-s': catchup.relayCpu,
+        ...clusterFigures(o, catchup, 'catch-up relay CPU-s', 1, 1),
       },
-      checks: { 'all entries received once, in order': r.received === messages && r.outOfOrder === 0 && Object.keys(r.errors).length === 0 },
+      checks: {
+        'all entries received once, in order': r.received === messages && r.outOfOrder === 0 && Object.keys(r.errors).length === 0,
+        'no deliver frame before ready': r.deliversBeforeReady === 0,
+      },
       raw: { ...r, ingestRelayCpu: ingest.relayCpu, catchupRelayCpu: catchup.relayCpu },
     };
   });
@@ -287,10 +377,12 @@ async function runW3(o: Options): Promise<BenchRecord> {
   const total = o.quick ? 1000 : 10_000;
   const generators = 2; // one process may hold ~20,000 open files; two also share the login signing
   const per = Math.ceil(total / generators);
-  return withRelay(o, total, async (relay, run) => {
+  return withRelay(o, total, async (cluster, run) => {
+    const relay = cluster.a;
+    // With two relays, generator g logs its half in on relay g.
     const commands: GeneratorCommand[] = Array.from({ length: generators }, (_, g) => ({
       cmd: 'w3',
-      params: { url: relay.wsUrl, run, from: g * per, count: Math.min(per, total - g * per), concurrency: 64 },
+      params: { url: cluster.relays[g % cluster.relays.length].wsUrl, run, from: g * per, count: Math.min(per, total - g * per), concurrency: 64 },
     }));
     // Heap after a full collection, read through the inspector: what the connections
     // really hold, without the garbage the logins left behind.
@@ -302,7 +394,7 @@ async function runW3(o: Options): Promise<BenchRecord> {
       const r = (await inspector.call('Runtime.evaluate', { expression: 'JSON.stringify(process.memoryUsage())', returnByValue: true })) as { result: { value: string } };
       heap.set(name, { heapUsed: (JSON.parse(r.result.value) as { heapUsed: number }).heapUsed, rss: rssBytes(relay.pid) });
     };
-    const { results, samples } = await drive<W3Result>(relay, commands, { 'logins-start': 1000, 'logins-end': 3000 }, o.profile ? { name: 'w3-logins', from: 'logins-start', to: 'logins-end' } : undefined, atMark).finally(() => inspector?.close());
+    const { results, samples } = await drive<W3Result>(cluster, commands, { 'logins-start': 1000, 'logins-end': 3000 }, o.profile ? { name: 'w3-logins', from: 'logins-start', to: 'logins-end' } : undefined, atMark).finally(() => inspector?.close());
     const gc = heap.size === 2 ? { heap: (heap.get('idle-end')!.heapUsed - heap.get('logins-start')!.heapUsed) / total / 1024, rss: (heap.get('idle-end')!.rss - heap.get('logins-start')!.rss) / total / 1024 } : undefined;
     const logins = delta(samples, 'logins-start', 'logins-end');
     const memory = delta(samples, 'logins-start', 'idle-end');
@@ -313,6 +405,7 @@ async function runW3(o: Options): Promise<BenchRecord> {
       figures: {
         'logins/s': total / logins.seconds,
         'relay CPU-ms per login': (logins.relayCpu / total) * 1000,
+        ...clusterFigures(o, logins, 'relay CPU-ms per login', total, 1000),
         'generator CPU-ms per login': (logins.generatorCpu / total) * 1000,
         'relay KiB per connection': memory.rss / total / 1024,
         ...(gc ? { 'relay KiB per connection after full GC (RSS)': gc.rss, 'relay JS heap KiB per connection after full GC': gc.heap } : {}),
@@ -356,7 +449,9 @@ async function main(): Promise<void> {
   for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => void cleanup().finally(() => process.exit(130)));
 
   const loadBefore = loadAverage();
-  console.log(`relay bench${o.quick ? ' (quick)' : ''}: ${cpuModel()}, ${cpus().length} cores, Node ${process.version}, load ${loadBefore}, sqlite synchronous=${o.synchronous}`);
+  const variant: BenchVariant | undefined = o.relays === 2 ? 'redis' : o.runtime === 'deno' ? 'deno' : o.baseline ? 'baseline' : undefined;
+  const runtimeVersion = o.runtime === 'deno' ? execFileSync(DENO_BIN, ['--version'], { encoding: 'utf8' }).split('\n')[0].trim() : undefined;
+  console.log(`relay bench${o.quick ? ' (quick)' : ''}: ${cpuModel()}, ${cpus().length} cores, Node ${process.version}${runtimeVersion ? ` (relay: ${runtimeVersion})` : ''}, ${o.relays} relay(s)${o.relays === 2 ? ' over Redis' : ''}, load ${loadBefore}, sqlite synchronous=${o.synchronous}`);
   const records: BenchRecord[] = [];
   for (const w of o.only) {
     console.log(`${w}:`);
@@ -365,6 +460,7 @@ async function main(): Promise<void> {
     console.log(`  ${rec.title}`);
     for (const [k, v] of Object.entries(rec.figures)) console.log(`    ${k.padEnd(38)} ${fmt(v)}`);
     for (const [k, v] of Object.entries(rec.checks)) console.log(`    ${v ? 'ok  ' : 'FAIL'} ${k}`);
+    if (Object.values(rec.checks).some((v) => !v)) console.log(`    raw: ${JSON.stringify(rec.raw).slice(0, 600)}`);
   }
   const loadAfter = loadAverage();
   const meta = {
@@ -378,9 +474,13 @@ async function main(): Promise<void> {
     loadBefore,
     loadAfter,
     relaySettings: relaySettings(o).join(' '),
+    runtime: runtimeVersion ?? `Node ${process.version}`,
+    relays: o.relays,
   };
-  // Quick runs are smoke tests: their figures never replace a full run's.
-  if (o.quick) await writeFile(join(tmpdir(), 'parley-relay-bench.quick.json'), JSON.stringify({ meta, records }, null, 2) + '\n');
+  // Quick runs are smoke tests: their figures never replace a full run's. The Deno, Redis
+  // and baseline runs write their own subsections (marked quick when they were).
+  if (variant && o.write) await writeBenchmarksSection(meta, records, variant);
+  else if (o.quick) await writeFile(join(tmpdir(), 'parley-relay-bench.quick.json'), JSON.stringify({ meta, records }, null, 2) + '\n');
   else if (o.write) await writeBenchmarksSection(meta, records);
   clearTimeout(watchdog);
   await cleanup();

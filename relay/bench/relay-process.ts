@@ -1,5 +1,5 @@
-// The relay under test, as its own process: `src/node.ts` on a free loopback port with a
-// fresh data directory. Bench devices are written into that directory's store before the
+// The relay under test, as its own process: `src/node.ts` (or `src/deno.ts` with the
+// permissions of `deno task relay`) on a free loopback port with a fresh data directory. Bench devices are written into that directory's store before the
 // relay starts (publishing 10,000 devices over HTTP would spend most of the bench's time
 // budget on fsyncs that no workload measures).
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -10,6 +10,16 @@ import { openSqliteStore } from '../src/store/sqlite.ts';
 import { benchDevice, benchPublication } from './bench-identities.ts';
 
 export const RELAY_DIR = fileURLToPath(new URL('..', import.meta.url));
+
+export type RelayRuntime = 'node' | 'deno';
+
+/** The deno binary itself (node_modules/.bin/deno is a symlink to it; named by path as in deno.json). */
+export const DENO_BIN = join(RELAY_DIR, '..', 'node_modules', 'deno', 'deno');
+
+/** The permissions of `deno task relay` (deno.json), on this data directory. */
+function denoPermissions(dataDir: string): string[] {
+  return ['--allow-net', '--allow-env=PARLEY_*,REDIS_*,MONGODB_*,AWS_*,FUNCTIONS_WORKER_RUNTIME,K_SERVICE,FUNCTION_*,VERCEL,VERCEL_REGION', `--allow-read=${dataDir}`, `--allow-write=${dataDir}`];
+}
 
 /** One-time prekeys per seeded device: above the low-water mark, so logins are plain. */
 const SEEDED_PREKEYS = 25;
@@ -34,6 +44,7 @@ export async function seedDevices(dataDir: string, run: string, count: number): 
 }
 
 export interface RelayProcess {
+  runtime: RelayRuntime;
   pid: number;
   /** ws://127.0.0.1:<port>/v1/ws */
   wsUrl: string;
@@ -45,13 +56,20 @@ export interface RelayProcess {
   stop(): Promise<void>;
 }
 
-/** Starts the relay; `flags` are node.ts options, `nodeFlags` go to node itself (e.g. --cpu-prof). */
-export async function startRelay(dataDir: string, flags: string[], nodeFlags: string[] = []): Promise<RelayProcess> {
-  const child: ChildProcess = spawn(
-    process.execPath,
-    [...nodeFlags, '--import', 'tsx', 'src/node.ts', '--host', '127.0.0.1', '--port', '0', '--data-dir', dataDir, '--log-level', 'info', ...flags],
-    { cwd: RELAY_DIR, stdio: ['ignore', 'ignore', 'pipe'] },
-  );
+/**
+ * Starts the relay; `flags` are relay options (the same for node.ts and deno.ts),
+ * `nodeFlags` go to node itself (e.g. --inspect; ignored on Deno).
+ */
+export async function startRelay(dataDir: string, flags: string[], nodeFlags: string[] = [], runtime: RelayRuntime = 'node'): Promise<RelayProcess> {
+  const relayFlags = ['--host', '127.0.0.1', '--port', '0', '--data-dir', dataDir, '--log-level', 'info', ...flags];
+  const child: ChildProcess =
+    runtime === 'deno'
+      ? spawn(DENO_BIN, ['run', '--quiet', '--no-prompt', ...denoPermissions(dataDir), 'src/deno.ts', ...relayFlags], {
+          cwd: RELAY_DIR,
+          env: { ...process.env, NO_COLOR: '1' },
+          stdio: ['ignore', 'ignore', 'pipe'],
+        })
+      : spawn(process.execPath, [...nodeFlags, '--import', 'tsx', 'src/node.ts', ...relayFlags], { cwd: RELAY_DIR, stdio: ['ignore', 'ignore', 'pipe'] });
   const problems: string[] = [];
   let inspectorUrl: string | undefined;
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
@@ -73,5 +91,5 @@ export async function startRelay(dataDir: string, flags: string[], nodeFlags: st
     await exited;
     clearTimeout(killer);
   };
-  return { pid: child.pid!, wsUrl: url.replace(/^http/, 'ws') + '/v1/ws', httpUrl: url, problems, inspectorUrl, stop };
+  return { runtime, pid: child.pid!, wsUrl: url.replace(/^http/, 'ws') + '/v1/ws', httpUrl: url, problems, inspectorUrl, stop };
 }

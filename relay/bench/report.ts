@@ -27,7 +27,18 @@ export interface BenchMeta {
   loadBefore: number;
   loadAfter: number;
   relaySettings: string;
+  /** The relay's runtime (`Node v20…` or `deno 2…`) and how many relays ran; absent in older records. */
+  runtime?: string;
+  relays?: number;
 }
+
+/**
+ * Runs other than the single Node relay's headline table: each writes its own subsection
+ * (its own results file and markers, right after the relay section) and never touches the
+ * headline table. `baseline` is the single Node relay measured in the same session as the
+ * others, the column they are compared with.
+ */
+export type BenchVariant = 'deno' | 'redis' | 'baseline';
 
 interface Stored {
   records: (BenchRecord & { meta: BenchMeta })[];
@@ -64,8 +75,22 @@ function fmt(x: number): string {
   return x.toFixed(3);
 }
 
-/** Merges this run's records into relay-bench.json and returns every stored record. */
-export async function mergeResults(meta: BenchMeta, records: BenchRecord[]): Promise<Stored> {
+const resultsFile = (variant?: BenchVariant) => (variant ? join(RELAY_DIR, 'bench', `relay-bench-${variant}.json`) : RESULTS);
+
+async function readStored(variant?: BenchVariant): Promise<Stored> {
+  const file = resultsFile(variant);
+  if (!existsSync(file)) return { records: [] };
+  try {
+    const prev = JSON.parse(await readFile(file, 'utf8')) as Partial<Stored>;
+    return { records: Array.isArray(prev.records) ? prev.records : [] };
+  } catch {
+    return { records: [] };
+  }
+}
+
+/** Merges this run's records into relay-bench.json (or the variant's file) and returns every stored record. */
+export async function mergeResults(meta: BenchMeta, records: BenchRecord[], variant?: BenchVariant): Promise<Stored> {
+  const RESULTS = resultsFile(variant);
   let stored: Stored = { records: [] };
   if (existsSync(RESULTS)) {
     try {
@@ -123,7 +148,95 @@ function render(stored: Stored, notes: string): string {
   return lines.join('\n');
 }
 
-export async function writeBenchmarksSection(meta: BenchMeta, records: BenchRecord[]): Promise<void> {
+const VARIANT_TEXT: Record<Exclude<BenchVariant, 'baseline'>, { heading: string; about: string[] }> = {
+  deno: {
+    heading: '### The relay on Deno (`--runtime deno`)',
+    about: [
+      '`npm run bench:relay -- --runtime deno`: the same workloads and relay flags against',
+      '`deno run relay/src/deno.ts` with the permissions of `deno task relay` (embedded store on',
+      "Deno's node:sqlite; the bench devices are written into the same SQLite file format before",
+      'the relay starts). No inspector on Deno, so no event-loop delay or after-GC heap figures.',
+    ],
+  },
+  redis: {
+    heading: '### Two relays over Redis (`--relays 2`)',
+    about: [
+      '`npm run bench:relay -- --relays 2`: a private redis-server (127.0.0.1, no persistence)',
+      'and two Node relays on different ports sharing one SQLite file (WAL) and that Redis. W1:',
+      "every pair's sender is on relay A and its recipient on relay B, so every message crosses",
+      'Redis; W2: senders on A, the offline recipient reconnects on B; W3: half the connections',
+      'on each. Relay CPU and RSS are summed over both processes (per-process rows follow),',
+      "redis-server's CPU is its own row. No inspector, so no event-loop delay or after-GC figures.",
+    ],
+  },
+};
+
+const markers = (variant: BenchVariant) => [`<!-- relay-${variant}:start -->`, `<!-- relay-${variant}:end -->`] as const;
+
+function runLine(r: BenchRecord & { meta: BenchMeta }): string {
+  const m = r.meta;
+  return `- ${r.workload}: ${m.date.slice(0, 16).replace('T', ' ')} UTC${m.quick ? ' (**quick**: W1 50 pairs / 500 msg/s for 2 s, W2 1,000 messages, W3 1,000 connections)' : ''}${m.commit ? `, commit ${m.commit}` : ''}, ${m.cpu}, ${m.cores} cores, relay on ${m.runtime ?? `Node ${m.node}`}${(m.relays ?? 1) > 1 ? ` × ${m.relays}` : ''}, SQLite synchronous=${m.synchronous}, load average ${m.loadBefore} before / ${m.loadAfter} after.`;
+}
+
+/** A Deno or Redis subsection: its figures beside the same-session single Node relay's (baseline), where there is one. */
+function renderVariant(variant: Exclude<BenchVariant, 'baseline'>, stored: Stored, baseline: Stored, notes: string): string {
+  const [start, end] = markers(variant);
+  const text = VARIANT_TEXT[variant];
+  const lines: string[] = [start, text.heading, '', ...text.about, ''];
+  lines.push('| workload | figure | measured | single Node relay, same session |');
+  lines.push('|---|---|---:|---:|');
+  for (const r of stored.records) {
+    const base = baseline.records.find((b) => b.workload === r.workload);
+    for (const [k, v] of Object.entries(r.figures)) {
+      const bv = base?.figures[k];
+      lines.push(`| ${r.title} | ${k} | ${fmt(v)} | ${bv === undefined ? '' : fmt(bv)} |`);
+    }
+    for (const [k, ok] of Object.entries(r.checks)) lines.push(`| ${r.title} | check: ${k} | ${ok ? 'ok' : '**FAILED**'} | |`);
+  }
+  lines.push('', 'Runs:', '');
+  for (const r of stored.records) lines.push(runLine(r));
+  if (baseline.records.length > 0) {
+    lines.push('', 'Single Node relay column (`npm run bench:relay -- --baseline`, same flags, same session):', '');
+    for (const r of baseline.records) lines.push(runLine(r));
+  }
+  lines.push('');
+  if (notes.trim()) lines.push(notes.trim(), '');
+  lines.push(end);
+  return lines.join('\n');
+}
+
+/** Replaces the text between `start` and `end`, or inserts it after `after` (or at the end). */
+function splice(current: string, start: string, end: string, section: string, after: string): string {
+  const a = current.indexOf(start);
+  const b = current.indexOf(end);
+  if (a >= 0 && b > a) return current.slice(0, a) + section + current.slice(b + end.length);
+  const at = current.indexOf(after);
+  if (at >= 0) return current.slice(0, at + after.length) + '\n\n' + section + current.slice(at + after.length);
+  return current.trimEnd() + '\n\n' + section + '\n';
+}
+
+/** Writes the Deno and Redis subsections (after the relay section) from their results files. */
+async function writeVariantSections(): Promise<void> {
+  const baseline = await readStored('baseline');
+  let current = existsSync(BENCHMARKS) ? await readFile(BENCHMARKS, 'utf8') : '# Benchmarks\n';
+  let after = END;
+  for (const v of ['deno', 'redis'] as const) {
+    const stored = await readStored(v);
+    if (stored.records.length === 0) continue;
+    const notesFile = join(RELAY_DIR, 'bench', `relay-bench-${v}-notes.md`);
+    const notes = existsSync(notesFile) ? await readFile(notesFile, 'utf8') : '';
+    const [start, end] = markers(v);
+    current = splice(current, start, end, renderVariant(v, stored, baseline, notes), after);
+    after = end;
+  }
+  await writeFile(BENCHMARKS, current);
+}
+
+export async function writeBenchmarksSection(meta: BenchMeta, records: BenchRecord[], variant?: BenchVariant): Promise<void> {
+  if (variant) {
+    await mergeResults(meta, records, variant);
+    return writeVariantSections();
+  }
   const stored = await mergeResults(meta, records);
   const notes = existsSync(NOTES) ? await readFile(NOTES, 'utf8') : '';
   const section = render(stored, notes);
@@ -137,6 +250,7 @@ export async function writeBenchmarksSection(meta: BenchMeta, records: BenchReco
 
 /** Re-renders the section from stored results and notes (after editing the notes). */
 export async function rerenderSection(): Promise<void> {
+  await writeVariantSections();
   if (!existsSync(RESULTS)) return;
   const stored = JSON.parse(await readFile(RESULTS, 'utf8')) as Stored;
   const notes = existsSync(NOTES) ? await readFile(NOTES, 'utf8') : '';

@@ -16,6 +16,11 @@ export class TestRedis {
 
   private constructor(readonly port: number) {}
 
+  /** The running server's PID (undefined while stopped). */
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
   get url(): string {
     return `redis://127.0.0.1:${this.port}`;
   }
