@@ -57,6 +57,16 @@ export class Connection {
    * (the watcher must see the visibility it just set).
    */
   private presenceChain: Promise<void> = Promise.resolve();
+  /**
+   * `ready` was sent and the socket is not closed: only then may entries go out. hub.attach
+   * awaits the bus subscription after the state became 'ready', and a mailbox event meanwhile
+   * (the Redis bus re-reads mailboxes after subscribing) must not deliver ahead of `ready`
+   * (regression found by the two-relay bench).
+   */
+  private get greeted(): boolean {
+    return this.state === 'ready' && this.readySent;
+  }
+  private readySent = false;
 
   // Delivery: `cursor` is the highest seq sent on this socket, `acked` the highest acknowledged.
   private cursor = 0;
@@ -196,7 +206,7 @@ export class Connection {
 
   /** Reads and sends pending entries while the window and the socket buffer allow. */
   pump(upTo?: number): void {
-    if (this.state !== 'ready') return;
+    if (!this.greeted) return;
     if (upTo !== undefined && this.cursor >= upTo) return; // already sent (see offer)
     if (this.pumping) {
       this.pumpAgain = true;
@@ -215,7 +225,7 @@ export class Connection {
    * which reads the store as always.
    */
   offer(entries: MailboxEntry[]): void {
-    if (this.state !== 'ready' || this.pumping || entries.length === 0) return;
+    if (!this.greeted || this.pumping || entries.length === 0) return;
     const first = entries[0].seq;
     const last = entries[entries.length - 1].seq;
     if (first !== this.cursor + 1 || last !== first + entries.length - 1) return;
@@ -297,6 +307,7 @@ export class Connection {
       this.ctx.metrics.logins.inc({ result: 'ok' });
       this.ctx.log.debug('ws.ready', { device: this.device });
       this.send({ t: 'ready', device: this.device, user: this.user, prekeys, serverTime: this.ctx.now() });
+      this.readySent = true;
       if (prekeys < PREKEY_LOW_WATER) this.send({ t: 'prekeys.low', remaining: prekeys });
       const pending = this.pendingDuringAuth;
       this.pendingDuringAuth = [];

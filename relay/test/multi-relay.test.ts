@@ -89,6 +89,21 @@ describe('relays sharing one store over Redis', () => {
     await Promise.all([sa.closed, sb.closed]);
   });
 
+  it('sends ready before any backlog to a device reconnecting on the other relay (regression: the post-subscribe re-read delivered before ready)', async () => {
+    const sa = await login(a, alice.devices[0]);
+    for (let i = 0; i < 20; i++) await sendOne(sa, bob.devices[1]);
+    const sb = await login(b, bob.devices[1]);
+    const got = await sb.receive(20);
+    expect(got.length).toBeGreaterThanOrEqual(20);
+    const firstDeliver = sb.arrivals.indexOf('deliver');
+    expect(sb.arrivals.indexOf('ready')).toBeGreaterThanOrEqual(0);
+    expect(sb.arrivals.indexOf('ready')).toBeLessThan(firstDeliver);
+    sb.send({ t: 'ack', upTo: got[got.length - 1].s });
+    sa.close();
+    sb.close();
+    await Promise.all([sa.closed, sb.closed]);
+  });
+
   it('forwards ephemeral frames (typing) across relays, and subscribes only to its own devices', async () => {
     const sa = await login(a, alice.devices[0]);
     const sb = await login(b, bob.devices[0]);

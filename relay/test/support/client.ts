@@ -168,6 +168,8 @@ type Frame = ServerFrame & Record<string, any>;
 /** A `ws` socket that records every frame and lets a test await the next matching one. */
 export class TestSocket {
   readonly frames: Frame[] = [];
+  /** The type of every frame in arrival order (frames awaited with next() leave `frames`, not this). */
+  readonly arrivals: string[] = [];
   private waiters: { match: (f: Frame) => boolean; resolve: (f: Frame) => void }[] = [];
   private consumed = 0;
   readonly closed: Promise<{ code: number; reason: string }>;
@@ -177,6 +179,7 @@ export class TestSocket {
     ws.on('message', (data) => {
       const frame = JSON.parse(String(data)) as Frame;
       this.frames.push(frame);
+      this.arrivals.push(frame.t);
       const i = this.waiters.findIndex((w) => w.match(frame));
       if (i >= 0) this.waiters.splice(i, 1)[0].resolve(frame);
     });
