@@ -16,6 +16,7 @@ let relay: RestartableRelay;
 let browser: Browser;
 let alice: WebUser;
 let bob: WebUser;
+let carol: WebUser | undefined;
 
 beforeAll(async () => {
   browser = await launchChromium();
@@ -28,6 +29,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await alice?.dispose();
   await bob?.dispose();
+  await carol?.dispose();
   await browser?.close();
   await relay?.dispose();
 });
@@ -240,5 +242,65 @@ describe('Parley in the browser (web host)', () => {
     await bob.send('me!');
     await alice.message('me!').waitFor();
     await bob.screenshot('group');
+  }, 60_000);
+
+  it('a group of three: Alice adds Carol in group settings, all see messages, a rename reaches everyone, members see settings read-only', async () => {
+    carol = await new WebUser('Carol Danvers', browser, `http://${relay.host}`).start();
+    await carol.onboard();
+    await carol.addContact(await alice.inviteLink());
+    await alice.addContact(await carol.inviteLink());
+
+    await alice.conversation('Weekend plans').click();
+    await alice.page.getByRole('button', { name: 'Group settings' }).click();
+    const dialog = alice.page.getByRole('dialog');
+    await dialog.getByTestId('group-member').first().waitFor();
+    expect(await dialog.locator('[data-testid="group-member"][data-self="true"]').getByTestId('admin-badge').count()).toBe(1);
+    await dialog.getByText('Carol Danvers').click();
+    await dialog.getByRole('button', { name: 'Add 1 member' }).click();
+    await dialog.getByTestId('group-member').filter({ hasText: 'Carol Danvers' }).waitFor();
+
+    await dialog.getByLabel('Group name').fill('Weekend in Lisbon');
+    await dialog.getByRole('button', { name: 'Rename' }).click();
+    await expect.poll(() => dialog.getByRole('button', { name: 'Rename' }).isDisabled(), POLL).toBe(true);
+    await alice.screenshot('group-settings');
+    await alice.page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'hidden' });
+
+    // Everyone sees the new name; all three read each other.
+    await bob.conversation('Weekend in Lisbon').waitFor();
+    await carol.conversation('Weekend in Lisbon').click();
+    await alice.send('welcome carol!');
+    await carol.message('welcome carol!').waitFor();
+    await bob.message('welcome carol!').waitFor();
+    await carol.send('thanks, hi both');
+    await alice.message('thanks, hi both').waitFor();
+    await bob.message('thanks, hi both').waitFor();
+    await expect.poll(() => bob.page.getByRole('heading', { level: 1 }).textContent(), POLL).toBe('Weekend in Lisbon');
+
+    // A member sees the members and admins but no controls.
+    await bob.page.getByRole('button', { name: 'Group settings' }).click();
+    const bobs = bob.page.getByRole('dialog');
+    await expect.poll(() => bobs.getByTestId('group-member').count(), POLL).toBe(3);
+    expect(await bobs.getByTestId('group-member').filter({ hasText: 'Alice Liddell' }).getByTestId('admin-badge').count()).toBe(1);
+    await bobs.getByText('Only admins can add or remove members').waitFor();
+    expect(await bobs.getByRole('button', { name: /^Remove / }).count()).toBe(0);
+    expect(await bobs.getByRole('button', { name: 'Make admin' }).count()).toBe(0);
+    await bob.screenshot('group-settings-member');
+    await bob.page.keyboard.press('Escape');
+    await bobs.waitFor({ state: 'hidden' });
+
+    // Alice makes Bob an admin: his settings now have the controls.
+    await alice.page.getByRole('button', { name: 'Group settings' }).click();
+    await dialog.getByTestId('group-member').filter({ hasText: 'Bob Marley' }).getByRole('button', { name: 'Make admin' }).click();
+    await dialog.getByTestId('group-member').filter({ hasText: 'Bob Marley' }).getByTestId('admin-badge').waitFor();
+    await alice.page.keyboard.press('Escape');
+    const groupId = (await alice.messenger.listConversations({})).find((c) => c.title === 'Weekend in Lisbon')!.id;
+    await expect.poll(async () => (await bob.messenger.getGroup({ conversationId: groupId })).canAdmin, POLL).toBe(true);
+    await bob.page.getByRole('button', { name: 'Group settings' }).click();
+    // Remove for Alice and Carol, "Remove admin" for Alice, "Make admin" for Carol.
+    await expect.poll(() => bobs.getByRole('button', { name: /^Remove (?!admin)/ }).count(), POLL).toBe(2);
+    expect(await bobs.getByRole('button', { name: 'Make admin' }).count()).toBe(1);
+    await bob.page.keyboard.press('Escape');
+    await bobs.waitFor({ state: 'hidden' });
   }, 60_000);
 });
