@@ -74,6 +74,25 @@ describe('sealed envelope', () => {
     expect(code(() => decryptMessage(bob.devices[0], null, relayed.content, relayed.sender))).toBe('sender_mismatch');
   });
 
+  it('the per-sender caches (static DH, verified credential) change no outcome', () => {
+    const alice = makeUser(1);
+    const bob = makeUser(2);
+    const mallory = makeUser(1);
+    // Warm both caches with a genuine envelope from Alice to Bob's first device.
+    const ok = sealEnvelope(alice.devices[0], bob.devices[0].identity.pub, ENVELOPE_KIND.pairwise, text('one'));
+    expect(untext(openEnvelope(bob.devices[0], ok).content)).toBe('one');
+    expect(untext(openEnvelope(bob.devices[0], sealEnvelope(alice.devices[0], bob.devices[0].identity.pub, ENVELOPE_KIND.pairwise, text('two'))).content)).toBe('two');
+    // Still refused: the impostor naming Alice (cached DH is keyed by Alice's real key, not the name).
+    const impostor = { ...mallory.devices[0], userId: alice.account.userId, signing: alice.devices[0].signing, identity: { ...alice.devices[0].identity, priv: mallory.devices[0].identity.priv }, identityKeySig: alice.devices[0].identityKeySig, deviceId: alice.devices[0].deviceId };
+    expect(code(() => openEnvelope(bob.devices[0], sealEnvelope(impostor, bob.devices[0].identity.pub, ENVELOPE_KIND.pairwise, text('x'))))).toBe('decrypt_failed');
+    // Still refused: Alice's credential with a different identity-key signature.
+    const badSig = { ...alice.devices[0], identityKeySig: b64(new Uint8Array(64).fill(7)) };
+    expect(code(() => openEnvelope(bob.devices[0], sealEnvelope(badSig, bob.devices[0].identity.pub, ENVELOPE_KIND.pairwise, text('x'))))).toBe('bad_signature');
+    // Another recipient device (a different private key) does not reuse Bob's first device's DH.
+    expect(code(() => openEnvelope(bob.devices[1], ok))).toBe('decrypt_failed');
+    expect(untext(openEnvelope(bob.devices[1], sealEnvelope(alice.devices[0], bob.devices[1].identity.pub, ENVELOPE_KIND.pairwise, text('three'))).content)).toBe('three');
+  });
+
   it('pads plaintext to coarse sizes', () => {
     expect(paddedLength(1)).toBe(256);
     expect(paddedLength(256)).toBe(256);

@@ -28,6 +28,33 @@ const INNER_INFO = utf8('parley/v1/sealed/inner');
 const NONCE0 = new Uint8Array(24);
 const USER_ID = /^[a-z2-7]{32}$/;
 
+// Per-process caches for the two costs that repeat for every envelope from the same sender
+// device. Both are keyed by the exact inputs, so a hit returns what the computation would:
+//   static-static DH: (our identity private key, the sender identity public key) → DH output
+//   credential signature: (signing key, identity key, signature) that verified (the signed
+//     message is derived from the first two); only successes are remembered.
+// Bounded; the oldest entry is dropped first.
+const CACHE_MAX = 4096;
+const staticDh = new Map<string, Uint8Array>();
+const verifiedCredentials = new Set<string>();
+function makeRoom(m: Map<string, unknown> | Set<string>): void {
+  if (m.size >= CACHE_MAX) m.delete(m.keys().next().value as string);
+}
+function staticStaticDh(ourPrivB64: string, ourPriv: Uint8Array, theirPubB64: string): Uint8Array {
+  const key = `${ourPrivB64}|${theirPubB64}`;
+  const hit = staticDh.get(key);
+  if (hit) return hit.slice();
+  const out = x25519(ourPriv, unb64(theirPubB64, 32));
+  makeRoom(staticDh);
+  staticDh.set(key, out.slice());
+  return out;
+}
+/** Empties the envelope caches (tests; or after a key change, though keys are part of the cache keys). */
+export function clearEnvelopeCaches(): void {
+  staticDh.clear();
+  verifiedCredentials.clear();
+}
+
 /** What kind of content the envelope carries; inside the encryption, so the relay sees none of it. */
 export const ENVELOPE_KIND = { pairwise: 1, senderKeyDistribution: 2, group: 3 } as const;
 export type EnvelopeKind = (typeof ENVELOPE_KIND)[keyof typeof ENVELOPE_KIND];
@@ -80,11 +107,17 @@ function decodeCredential(bytes: Uint8Array): SenderCredential {
   const sig = r.bytes(64);
   r.end();
   const deviceId = deviceIdFromSigningKey(signingKey);
-  if (!verifyEd25519Bytes(signingKey, identityKeySigningInput(deviceId, b64(identityKey)), sig)) {
-    throw new CryptoError('bad_signature', 'the sender credential is not signed by its device key');
+  const out = { userId, deviceId, signingKey: b64(signingKey), identityKey: b64(identityKey), identityKeySig: b64(sig) };
+  const cacheKey = `${out.signingKey}|${out.identityKey}|${out.identityKeySig}`;
+  if (!verifiedCredentials.has(cacheKey)) {
+    if (!verifyEd25519Bytes(signingKey, identityKeySigningInput(deviceId, out.identityKey), sig)) {
+      throw new CryptoError('bad_signature', 'the sender credential is not signed by its device key');
+    }
+    checkX25519PublicKey(identityKey, 'sender identity key');
+    makeRoom(verifiedCredentials);
+    verifiedCredentials.add(cacheKey);
   }
-  checkX25519PublicKey(identityKey, 'sender identity key');
-  return { userId, deviceId, signingKey: b64(signingKey), identityKey: b64(identityKey), identityKeySig: b64(sig) };
+  return out;
 }
 
 /** Seals `content` for the device whose X25519 identity key is `recipientIdentityKey`. */
@@ -125,7 +158,7 @@ export function openEnvelope(self: DeviceSecrets, bytes: Uint8Array): OpenedEnve
   const ikR = unb64(self.identity.pub, 32, 'bad_state');
   const k1 = hkdf(x25519(ikRPriv, ePub), concatBytes(ePub, ikR), OUTER_INFO, 32);
   const sender = decodeCredential(unaead(k1, head, c1));
-  const k2 = hkdf(x25519(ikRPriv, unb64(sender.identityKey, 32)), sha256(concatBytes(ePub, ikR, c1)), INNER_INFO, 32);
+  const k2 = hkdf(staticStaticDh(self.identity.priv, ikRPriv, sender.identityKey), sha256(concatBytes(ePub, ikR, c1)), INNER_INFO, 32);
   const inner = unpad(unaead(k2, concatBytes(head, c1), c2));
   if (inner.length < 1) throw new CryptoError('malformed', 'empty envelope');
   const kind = inner[0];

@@ -12,6 +12,11 @@
 // Every write goes to SQLite synchronously, so callers can group a decrypt's session
 // update with the message it produced in ONE transaction (atomic()). A small cache avoids
 // re-opening hot records; it is dropped whenever a transaction rolls back.
+//
+// batch(): inside one transaction, session records are kept in memory and sealed once
+// each, at the end of the batch but still INSIDE the transaction, so they commit together
+// with the messages they decrypted (and before the relay cursor moves and the ack goes
+// out); a rolled-back entry restores the pending set to a mark() taken before it.
 import {
   parseAccountSecrets,
   parseDeviceListPin,
@@ -41,8 +46,12 @@ export interface StoredDeviceList {
   pin: DeviceListPin;
 }
 
+export type PendingMark = ReadonlyMap<string, unknown>;
+
 export class CryptoStore {
   private cache = new Map<string, unknown>();
+  /** Session records written during batch() and not yet sealed to SQLite. */
+  private pending: Map<string, unknown> | null = null;
 
   constructor(
     private readonly db: Db,
@@ -60,9 +69,44 @@ export class CryptoStore {
     }
   }
 
-  /** Forgets cached records: call when a savepoint that wrote some of them rolled back. */
-  dropCache(): void {
+  /**
+   * Runs fn in one transaction in which session writes are deferred: each touched session
+   * is sealed once, after fn and before the transaction commits. If fn throws, nothing of
+   * it is written (the transaction rolls back and the pending records are dropped).
+   */
+  batch<T>(fn: () => T): T {
+    if (this.pending) return fn();
+    return this.atomic(() => {
+      this.pending = new Map();
+      try {
+        const out = fn();
+        for (const [name, value] of this.pending) this.secrets.putJson(name, value);
+        return out;
+      } catch (err) {
+        this.cache.clear();
+        throw err;
+      } finally {
+        this.pending = null;
+      }
+    });
+  }
+
+  /** The deferred writes so far (in batch()): pass to dropCache when a savepoint rolls back. */
+  mark(): PendingMark {
+    return new Map(this.pending ?? []);
+  }
+
+  /**
+   * Forgets cached records: call when a savepoint that wrote some of them rolled back.
+   * In batch(), pass the mark() taken before the savepoint: deferred writes made since
+   * are discarded too.
+   */
+  dropCache(mark?: PendingMark): void {
     this.cache.clear();
+    if (this.pending) {
+      this.pending = new Map(mark ?? []);
+      for (const [name, value] of this.pending) this.cache.set(name, value);
+    }
   }
 
   private read<T>(name: string, parse: (x: unknown) => T): T | null {
@@ -74,7 +118,8 @@ export class CryptoStore {
   }
 
   private write(name: string, value: unknown): void {
-    this.secrets.putJson(name, value);
+    if (this.pending && name.startsWith('session:')) this.pending.set(name, value);
+    else this.secrets.putJson(name, value);
     this.cache.set(name, value);
   }
 

@@ -3,6 +3,7 @@
 // seen. The account document carries contacts to the user's other devices; this table is
 // what the engine reads.
 import type { Contact } from '@parley/common/api/index';
+import type { Statement } from 'better-sqlite3';
 import type { Db } from './db/database.ts';
 
 interface ContactRow {
@@ -27,13 +28,17 @@ const toContact = (r: ContactRow): Contact => ({
 });
 
 export class ContactBook {
+  /** Prepared once: get() runs for every received message (the conversation title). */
+  private getStmt: Statement | null = null;
+
   constructor(
     private readonly db: Db,
     private readonly now: () => number,
   ) {}
 
   get(userId: string): Contact | null {
-    const row = this.db.prepare(`SELECT * FROM contacts WHERE user_id = ?`).get(userId) as ContactRow | undefined;
+    this.getStmt ??= this.db.prepare(`SELECT * FROM contacts WHERE user_id = ?`);
+    const row = this.getStmt.get(userId) as ContactRow | undefined;
     return row ? toContact(row) : null;
   }
 

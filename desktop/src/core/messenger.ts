@@ -396,7 +396,8 @@ export class Messenger implements MessengerApi {
     const results: ApplyResult[] = [];
     const lastSeq = entries[entries.length - 1].s;
     this.opts.hooks?.beforeCommit?.(lastSeq);
-    this.crypto.atomic(() => {
+    // One transaction for the batch; each touched session is sealed once, at its end.
+    this.crypto.batch(() => {
       const delivered: ApplyResult['delivered'] = [];
       for (const { entry, env } of opened) {
         if (!env) {
@@ -407,6 +408,7 @@ export class Messenger implements MessengerApi {
           this.log.warn('receive.unknown_sender_device', { seq: entry.s, user: env.sender.userId, device: env.sender.deviceId });
           continue;
         }
+        const mark = this.crypto.mark();
         try {
           // A savepoint per entry: one bad message rolls back alone, the batch goes on.
           const r = this.profile.db.transaction(() =>
@@ -418,8 +420,8 @@ export class Messenger implements MessengerApi {
           results.push(r);
           delivered.push(...r.delivered);
         } catch (err) {
-          // The savepoint rolled back; cached records it wrote are stale now.
-          this.crypto.dropCache();
+          // The savepoint rolled back; cached (and deferred) records it wrote are stale now.
+          this.crypto.dropCache(mark);
           if (!(err instanceof CryptoError) && (err as { code?: string }).code !== 'bad_content') throw err;
           this.log.warn('receive.undecryptable', { seq: entry.s, code: (err as { code?: string }).code ?? 'error' });
         }
@@ -747,7 +749,7 @@ export class Messenger implements MessengerApi {
   // ------------------------------------------------------------------ conversations
 
   private conversation(id: string): Conversation {
-    const c = this.profile.conversations.list({ includeArchived: true }).find((x) => x.id === id);
+    const c = this.profile.conversations.listed(id);
     if (!c) throw new ApiError('not_found');
     return this.decorate(c);
   }
