@@ -27,8 +27,11 @@ import type { MailboxStore } from './store/types.ts';
 export interface RelayDeps {
   /** The store; the relay owns it from now on and closes it in `close()`. */
   store: MailboxStore;
-  /** The runtime's WebSocket helper: `createNodeWebSocket(...).upgradeWebSocket` or `hono/deno`'s. */
-  upgradeWebSocket: UpgradeWebSocket<any>;
+  /**
+   * The runtime's WebSocket helper (`hono/deno`'s) for GET /v1/ws through the app. Absent
+   * when the runtime entry serves upgrades itself with admitSocket/acceptSocket (Node).
+   */
+  upgradeWebSocket?: UpgradeWebSocket<any>;
   /** The peer address of a request (`getConnInfo(c).remote.address` of the runtime's conninfo helper). */
   clientAddress: (c: Context) => string | undefined;
   /** Default: an in-process bus (one relay). */
@@ -52,6 +55,56 @@ export interface Relay {
    * after a `shutting_down` error frame, wait for pending commits, close bus and store.
    */
   close(): Promise<void>;
+  /**
+   * For a runtime entry that serves /v1/ws upgrades itself: the checks an upgrade passes
+   * before it opens (the same as every HTTP request's): null when admitted, else the
+   * problem code to refuse it with.
+   */
+  admitSocket(address: string): 'shutting_down' | 'rate_limited' | null;
+  /** Runs the relay's connection on an opened socket; the entry forwards its events. */
+  acceptSocket(ws: SocketLike, raw: unknown, address: string, host: string): SocketHandlers;
+  /** The client address from x-forwarded-for (with trustProxy) or the peer address. */
+  addressOf(forwardedFor: string | undefined, peer: string | undefined): string;
+}
+
+/** What the relay needs of a runtime's WebSocket (`ws`'s WebSocket, Hono's WSContext). */
+export interface SocketLike {
+  send(data: string): void;
+  close(code?: number, reason?: string): void;
+}
+
+export interface SocketHandlers {
+  /** A text frame as a string; anything else is refused as a binary frame. */
+  onMessage(data: unknown): void;
+  onClose(): void;
+}
+
+/**
+ * The RelaySocket over a runtime's WebSocket. Frames sent in one turn (the `sent` answers
+ * of one group commit, deliver batches) leave in one write: the Node socket stays corked
+ * until this turn's microtasks have run, saving a syscall per frame. Without a corkable
+ * socket (Deno) frames go out one by one. `raw` is the underlying object (`ws`'s WebSocket
+ * on Node, the WHATWG WebSocket on Deno): both expose bufferedAmount.
+ */
+function relaySocketOf(ws: SocketLike, raw: unknown): RelaySocket {
+  const tcp = (raw as { _socket?: { cork?: () => void; uncork: () => void } } | undefined)?._socket;
+  let corked = false;
+  const uncork = () => {
+    corked = false;
+    tcp!.uncork();
+  };
+  return {
+    send: (data) => {
+      if (tcp?.cork && !corked) {
+        corked = true;
+        tcp.cork();
+        queueMicrotask(uncork);
+      }
+      ws.send(data);
+    },
+    close: (code, reason) => ws.close(code, reason),
+    bufferedAmount: () => (raw as { bufferedAmount?: number } | undefined)?.bufferedAmount ?? 0,
+  };
 }
 
 export async function createRelay(config: RelayConfig, deps: RelayDeps): Promise<Relay> {
@@ -93,13 +146,14 @@ export async function createRelay(config: RelayConfig, deps: RelayDeps): Promise
   ctx.commits.offerLocal = (device, entries) => ctx.hub.connection(device)?.offer(entries);
   const replay = new ReplayCache(2 * config.httpSkewMs);
 
-  const clientAddress = (c: Context): string => {
+  const addressOf = (forwardedFor: string | undefined, peer: string | undefined): string => {
     if (config.trustProxy) {
-      const forwarded = c.req.header('x-forwarded-for')?.split(',')[0]?.trim();
+      const forwarded = forwardedFor?.split(',')[0]?.trim();
       if (forwarded) return forwarded;
     }
-    return deps.clientAddress(c) ?? 'unknown';
+    return peer ?? 'unknown';
   };
+  const clientAddress = (c: Context): string => addressOf(c.req.header('x-forwarded-for'), deps.clientAddress(c));
 
   const app = new Hono();
   app.onError((err) => {
@@ -129,54 +183,50 @@ export async function createRelay(config: RelayConfig, deps: RelayDeps): Promise
     return c.json({ ok: true, protocol: 'v1', store: store.kind, devicesConnected: ctx.hub.connectedDevices });
   });
 
-  app.get(
+  /** The per-address check an upgrade passes before it opens (the HTTP middleware's, for any runtime). */
+  const admitSocket = (address: string): 'shutting_down' | 'rate_limited' | null => {
+    if (ctx.shuttingDown) return 'shutting_down';
+    if (!ctx.addressRequests.take(address, now())) return 'rate_limited';
+    return null;
+  };
+
+  const acceptSocket = (ws: SocketLike, raw: unknown, address: string, host: string): SocketHandlers => {
+    const conn = new Connection(ctx, relaySocketOf(ws, raw), address, host);
+    if (ctx.shuttingDown) conn.close(CLOSE_CODES.goingAway, 'shutting down', undefined, 'shutting_down');
+    else conn.open();
+    return {
+      onMessage(data) {
+        try {
+          conn.onMessage(data);
+        } catch (err) {
+          // Never let one frame take the process down.
+          log.error('ws.frame_crash', errorFields(err));
+        }
+      },
+      onClose() {
+        conn.onClose();
+      },
+    };
+  };
+
+  if (deps.upgradeWebSocket) app.get(
     '/v1/ws',
     deps.upgradeWebSocket((c) => {
       const address = clientAddress(c);
       const host = relayHostOf(ctx, c);
-      let conn: Connection | undefined;
+      let handlers: SocketHandlers | undefined;
       return {
         onOpen(_evt, ws) {
-          // Frames sent in one turn (the `sent` answers of one group commit, deliver
-          // batches) leave in one write: the Node socket stays corked until this turn's
-          // microtasks have run, saving a syscall per frame. Without a corkable socket
-          // (Deno) frames go out one by one.
-          const tcp = (ws.raw as { _socket?: { cork?: () => void; uncork: () => void } } | undefined)?._socket;
-          let corked = false;
-          const uncork = () => {
-            corked = false;
-            tcp!.uncork();
-          };
-          const socket: RelaySocket = {
-            send: (data) => {
-              if (tcp?.cork && !corked) {
-                corked = true;
-                tcp.cork();
-                queueMicrotask(uncork);
-              }
-              ws.send(data);
-            },
-            close: (code, reason) => ws.close(code, reason),
-            // Both `ws` (Node) and the WHATWG WebSocket (Deno) expose bufferedAmount.
-            bufferedAmount: () => (ws.raw as { bufferedAmount?: number } | undefined)?.bufferedAmount ?? 0,
-          };
-          conn = new Connection(ctx, socket, address, host);
-          if (ctx.shuttingDown) return conn.close(CLOSE_CODES.goingAway, 'shutting down', undefined, 'shutting_down');
-          conn.open();
+          handlers = acceptSocket(ws, ws.raw, address, host);
         },
         onMessage(evt) {
-          try {
-            conn?.onMessage(evt.data);
-          } catch (err) {
-            // Never let one frame take the process down.
-            log.error('ws.frame_crash', errorFields(err));
-          }
+          handlers?.onMessage(evt.data);
         },
         onClose() {
-          conn?.onClose();
+          handlers?.onClose();
         },
         onError() {
-          conn?.onClose();
+          handlers?.onClose();
         },
       };
     }),
@@ -217,5 +267,5 @@ export async function createRelay(config: RelayConfig, deps: RelayDeps): Promise
     })());
 
   log.info('relay.created', { store: store.kind, ttlMs: config.ttlMs });
-  return { app, hub: ctx.hub, context: ctx, metrics, sweep, close };
+  return { app, hub: ctx.hub, context: ctx, metrics, sweep, close, admitSocket, acceptSocket, addressOf };
 }

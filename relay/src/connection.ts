@@ -291,7 +291,10 @@ export class Connection {
       if (!record || !verifyEd25519(record.keys.signingKey, wsAuthSigningInput(this.relayHost, nonce, frame.device, frame.ts), frame.sig)) {
         return fail('auth_failed', 'The login signature does not verify for that device.');
       }
-      const [lastSeq, prekeys] = await Promise.all([this.ctx.store.lastSeq(frame.device), this.ctx.store.countOneTimePrekeys(frame.device)]);
+      const store = this.ctx.store;
+      const { lastSeq, prekeys } = store.loginState
+        ? await store.loginState(frame.device)
+        : await Promise.all([store.lastSeq(frame.device), store.countOneTimePrekeys(frame.device)]).then(([lastSeq, prekeys]) => ({ lastSeq, prekeys }));
       if (this.isClosed()) return;
       clearTimeout(this.authTimer);
       this.device = frame.device;

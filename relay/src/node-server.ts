@@ -1,35 +1,21 @@
 // Serves a relay on Node: opens the configured store (embedded SQLite under the data
 // directory, or MongoDB) and bus (Redis when configured, else in-process), builds the
-// app with createRelay, and wires @hono/node-server + @hono/node-ws. Used by
-// the CLI entry (./node.ts) and by the integration tests, so both run the same wiring.
+// app with createRelay, serves HTTP with @hono/node-server and /v1/ws upgrades with the
+// `ws` package directly (see below). Used by the CLI entry (./node.ts) and by the
+// integration tests, so both run the same wiring.
+import { type IncomingMessage, STATUS_CODES } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { type ServerType, serve } from '@hono/node-server';
 import { getConnInfo } from '@hono/node-server/conninfo';
-import { createNodeWebSocket } from '@hono/node-ws';
-import { HARD_LIMITS } from '@parley/common/protocol';
-import { Hono } from 'hono';
+import { ERROR_CODES, HARD_LIMITS, HTTP_STATUS } from '@parley/common/protocol';
+import { WebSocketServer } from 'ws';
 import { collectDefaultMetrics } from 'prom-client';
 import { type Relay, type RelayDeps, createRelay } from './app.ts';
 import type { RelayConfig } from './config.ts';
 import { openRedisBusFromConfig } from './bus-redis.ts';
 import { createLogger } from './log.ts';
 import { openStoreFromConfig } from './runtime/open-store.ts';
-
-// @hono/node-ws reports a socket error (a text frame that is not UTF-8: 1007; a frame
-// above maxPayload: 1009) with `new ErrorEvent(...)`, a global Node has only from 22 on.
-// On Node 20 that constructor throws: the relay's onError never runs and a stack trace
-// goes to stderr for every such frame (found by the fuzz test). A minimal stand-in:
-if (typeof (globalThis as { ErrorEvent?: unknown }).ErrorEvent === 'undefined') {
-  (globalThis as { ErrorEvent?: unknown }).ErrorEvent = class ErrorEvent extends Event {
-    readonly error: unknown;
-    readonly message: string;
-    constructor(type: string, init: { error?: unknown; message?: string } = {}) {
-      super(type);
-      this.error = init.error;
-      this.message = init.message ?? (init.error instanceof Error ? init.error.message : '');
-    }
-  };
-}
 
 export interface NodeRelay {
   relay: Relay;
@@ -50,29 +36,61 @@ export async function serveNode(config: RelayConfig, extra: Partial<Pick<RelayDe
     throw err;
   }));
 
-  // createNodeWebSocket needs the app that handles upgrades before the relay exists; a
-  // shell app forwards everything (same env, which carries the Node request) to the relay's.
-  const shell = new Hono();
-  const nodeWs = createNodeWebSocket({ app: shell });
-  // Frames beyond the protocol's hard ceiling are cut off by `ws` itself (close 1009);
-  // the relay checks its configured (smaller) limit and answers too_large.
-  (nodeWs.wss.options as { maxPayload?: number }).maxPayload = HARD_LIMITS.maxFrameBytes;
   const relay = await createRelay(config, {
     ...extra,
     store,
     bus,
     log,
-    upgradeWebSocket: nodeWs.upgradeWebSocket,
     clientAddress: (c) => getConnInfo(c).remote.address,
   });
-  shell.all('*', (c) => relay.app.fetch(c.req.raw, c.env));
   // Process metrics (RSS, CPU, event-loop lag, GC) under the same /metrics; Node-only.
   collectDefaultMetrics({ register: relay.metrics.registry, prefix: 'parley_' });
 
+  // /v1/ws upgrades go straight to `ws`, not through the Hono app (@hono/node-ws): that
+  // kept the upgrade request, a Context, a Request, two URLs and two Response/Headers alive
+  // per socket for its whole life (10 KiB of the 16 per idle connection in bench W3). The
+  // checks the app's middleware made for socket opens are made here with the relay's own
+  // admitSocket (shutting down, per-address rate limit), with the same client address
+  // (x-forwarded-for under trustProxy) and signing host (publicHost, else Host).
+  // Frames beyond the protocol's hard ceiling are cut off by `ws` itself (close 1009);
+  // the relay checks its configured (smaller) limit and answers too_large.
+  const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: HARD_LIMITS.maxFrameBytes });
+  const refuse = (socket: Duplex, status: number, body = '', headers = '') => {
+    socket.end(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\nConnection: close\r\n${headers}` +
+        (body ? `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}` : 'Content-Length: 0\r\n\r\n'),
+    );
+  };
+  const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on('error', () => socket.destroy());
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    if ((q < 0 ? url : url.slice(0, q)) !== '/v1/ws') {
+      const body = JSON.stringify({ code: 'not_found', message: 'No such endpoint in protocol v1.' });
+      return refuse(socket, HTTP_STATUS.not_found, body);
+    }
+    const forwarded = req.headers['x-forwarded-for'];
+    const address = relay.addressOf(Array.isArray(forwarded) ? forwarded[0] : forwarded, req.socket.remoteAddress);
+    const refused = relay.admitSocket(address);
+    if (refused) {
+      const body = JSON.stringify({ code: refused, message: ERROR_CODES[refused] });
+      return refuse(socket, HTTP_STATUS[refused], body, refused === 'rate_limited' ? 'Retry-After: 1\r\n' : '');
+    }
+    const host = config.publicHost ?? req.headers.host ?? 'localhost';
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      const handlers = relay.acceptSocket(ws, ws, address, host);
+      ws.on('message', (data, isBinary) => {
+        handlers.onMessage(isBinary ? data : (data as Buffer).toString('utf8'));
+      });
+      ws.on('close', () => handlers.onClose());
+      ws.on('error', () => handlers.onClose());
+    });
+  };
+
   const server = await new Promise<ServerType>((resolve) => {
-    const s = serve({ fetch: shell.fetch, port: config.port, hostname: config.host }, () => resolve(s));
+    const s = serve({ fetch: relay.app.fetch, port: config.port, hostname: config.host }, () => resolve(s));
   });
-  nodeWs.injectWebSocket(server);
+  server.on('upgrade', onUpgrade);
   const port = (server.address() as AddressInfo).port;
 
   let closing: Promise<void> | null = null;
@@ -81,7 +99,7 @@ export async function serveNode(config: RelayConfig, extra: Partial<Pick<RelayDe
       // Stop accepting first; existing sockets are closed by relay.close() with 1001.
       const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
       await relay.close();
-      for (const ws of nodeWs.wss.clients) ws.terminate(); // any that ignored the close handshake
+      for (const ws of wss.clients) ws.terminate(); // any that ignored the close handshake
       (server as { closeAllConnections?: () => void }).closeAllConnections?.();
       await stopped;
     })());

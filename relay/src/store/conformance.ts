@@ -370,6 +370,11 @@ function deviceTests(store: Get) {
     expect(await store().claimOneTimePrekey(a.keys.id)).toBeNull();
     expect(await store().getDevice(b.keys.id)).toEqual(b);
     expect(await store().countOneTimePrekeys(b.keys.id)).toBe(5);
+    // The optional one-read login state agrees with the two calls.
+    if (store().loginState) {
+      expect(await store().loginState!(b.keys.id)).toEqual({ lastSeq: await store().lastSeq(b.keys.id), prekeys: 5 });
+      expect(await store().loginState!(a.keys.id)).toEqual({ lastSeq: 0, prekeys: 0 });
+    }
   });
 }
 

@@ -135,6 +135,10 @@ function prepare(db: SqliteConnection) {
     // Scans the smallest index (expiry): ~20 ms per million entries, so the gauge samples it.
     totalDepth: s('SELECT COUNT(*) FROM mailbox_entries').pluck(),
     lastSeq: s('SELECT last_seq FROM mailbox_counters WHERE device = ?').pluck(),
+    loginState: s(
+      `SELECT COALESCE((SELECT last_seq FROM mailbox_counters WHERE device = ?), 0) AS lastSeq,
+              (SELECT COUNT(*) FROM one_time_prekeys WHERE device = ?) AS prekeys`,
+    ),
 
     insertBlob: s('INSERT INTO blobs (id, owner, size, created_at, expires_at) VALUES (?, ?, ?, ?, ?)'),
     blobExists: s('SELECT 1 FROM blobs WHERE id = ?').pluck(),
@@ -397,6 +401,11 @@ class SqliteStore implements SqliteMailboxStore {
 
   async lastSeq(deviceId: string): Promise<number> {
     return (this.q.lastSeq.get(deviceId) as number | undefined) ?? 0;
+  }
+
+  async loginState(deviceId: string): Promise<{ lastSeq: number; prekeys: number }> {
+    const row = this.q.loginState.get(deviceId, deviceId) as { lastSeq: number; prekeys: number };
+    return { lastSeq: Number(row.lastSeq), prekeys: Number(row.prekeys) };
   }
 
   // ------------------------------------------------------------ blobs

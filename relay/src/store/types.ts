@@ -127,6 +127,11 @@ export interface MailboxStore {
   totalDepth(): Promise<number>;
   /** The highest sequence number ever issued for the device's mailbox (0 when none). */
   lastSeq(deviceId: string): Promise<number>;
+  /**
+   * Optional: `lastSeq` and `countOneTimePrekeys` of a device in one read (every login needs
+   * both). Without it the relay makes the two calls.
+   */
+  loginState?(deviceId: string): Promise<{ lastSeq: number; prekeys: number }>;
 
   // ------------------------------------------------------------ blobs
   /**
