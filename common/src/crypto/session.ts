@@ -166,13 +166,23 @@ export interface Decrypted {
   peer: PeerDevice;
 }
 
+// (signing key, identity key, signature) triples whose signature verified and whose identity
+// key passed the checks: every message carries the same header until the first reply. The
+// signed message is derived from the two keys, so the triple is the exact verification input.
+const verifiedHeaders = new Set<string>();
+
 function peerFromPrekey(pre: PrekeyHeader): PeerDevice {
   const signingKey = unb64(pre.signingKey, 32);
   const deviceId = deviceIdFromSigningKey(signingKey);
-  if (!verifyEd25519Bytes(signingKey, identityKeySigningInput(deviceId, pre.identityKey), unb64(pre.identityKeySig, 64))) {
-    throw new CryptoError('bad_signature', "the initiator's identity key is not signed by its device key");
+  const cacheKey = `${pre.signingKey}|${pre.identityKey}|${pre.identityKeySig}`;
+  if (!verifiedHeaders.has(cacheKey)) {
+    if (!verifyEd25519Bytes(signingKey, identityKeySigningInput(deviceId, pre.identityKey), unb64(pre.identityKeySig, 64))) {
+      throw new CryptoError('bad_signature', "the initiator's identity key is not signed by its device key");
+    }
+    checkX25519PublicKey(unb64(pre.identityKey, 32), 'initiator identity key');
+    if (verifiedHeaders.size >= 4096) verifiedHeaders.delete(verifiedHeaders.values().next().value as string);
+    verifiedHeaders.add(cacheKey);
   }
-  checkX25519PublicKey(unb64(pre.identityKey, 32), 'initiator identity key');
   return { deviceId, signingKey: pre.signingKey, identityKey: pre.identityKey };
 }
 
