@@ -15,6 +15,9 @@ export const API_ERROR_CODES = {
   handle_taken: 'That handle belongs to someone else on this relay; pick another.',
   attachment_damaged: 'The downloaded file does not match what the sender sent; it was not saved.',
   attachment_unavailable: 'The relay no longer has this file; ask the sender to send it again.',
+  attachment_not_downloaded: 'Download this file first; it is not saved on this device yet.',
+  attachment_missing: 'The saved file is gone or was changed on disk; download it again.',
+  attachment_too_large: 'This file is too large to open here; find it in the attachments folder of your profile.',
   not_implemented: 'This is not available in this build yet.',
   internal: 'Something went wrong inside Parley; the action was not applied.',
 } as const;

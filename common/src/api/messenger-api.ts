@@ -6,6 +6,7 @@
 import type { MessengerEvent } from './events.ts';
 import type {
   Account,
+  AttachmentData,
   ConnectionStatus,
   Contact,
   Conversation,
@@ -65,6 +66,12 @@ export interface MessengerApi {
   sendAttachment(p: P<'sendAttachment'>): Promise<Message>;
   /** Downloads and verifies on demand; returns the updated message (attachment state). */
   downloadAttachment(p: P<'downloadAttachment'>): Promise<Message>;
+  /**
+   * The bytes of a downloaded (or own) attachment, for the full-size viewer and "Save".
+   * Refused with attachment_not_downloaded before a download, attachment_missing when the
+   * saved file is gone or changed, attachment_too_large over MAX_READ_ATTACHMENT_BYTES.
+   */
+  readAttachment(p: P<'readAttachment'>): Promise<AttachmentData>;
   getHistory(p: P<'getHistory'>): Promise<MessagePage>;
   markRead(p: P<'markRead'>): Promise<void>;
   /** Puts a failed message back into the outbox with a fresh attempt budget. */

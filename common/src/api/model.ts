@@ -134,6 +134,21 @@ export interface AttachmentInfo {
   state: 'remote' | 'downloading' | 'downloaded' | 'failed' | 'uploading';
 }
 
+/**
+ * A saved attachment's bytes, as readAttachment returns them. Bounded so the answer fits
+ * one web-host WebSocket frame (32 MiB of base64url carries 24 MiB of bytes).
+ */
+export interface AttachmentData {
+  name: string;
+  mime: string;
+  size: number;
+  /** base64url file bytes */
+  data: string;
+}
+
+/** The largest attachment readAttachment returns (the UI sends at most 20 MiB too). */
+export const MAX_READ_ATTACHMENT_BYTES = 20 * 1024 * 1024;
+
 export type MessageBody =
   | { kind: 'text'; text: string }
   | { kind: 'attachment'; text: string; attachment: AttachmentInfo }

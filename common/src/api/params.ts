@@ -63,6 +63,7 @@ export const MethodParams = {
     .strict()
     .refine((p) => (p.data === undefined) !== (p.path === undefined), 'give exactly one of data or path'),
   downloadAttachment: z.object({ messageId: MessageIdParam }).strict(),
+  readAttachment: z.object({ messageId: MessageIdParam }).strict(),
   getHistory: z
     .object({
       conversationId: ConversationIdParam,

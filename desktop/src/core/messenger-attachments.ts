@@ -7,9 +7,9 @@
 //
 // Thumbnails are made by the caller (the UI draws one on a canvas; the core has no image
 // codec and takes no native dependency), passed as `thumbnail` with `width`/`height`.
-import { ApiError, type Message, type MessageBody } from '@parley/common/api/index';
+import { ApiError, MAX_READ_ATTACHMENT_BYTES, type AttachmentData, type Message, type MessageBody } from '@parley/common/api/index';
 import { CryptoError, ciphertextLength, decryptAttachment, encryptAttachment } from '@parley/common/crypto';
-import { fromBase64Url } from '@parley/common/encoding';
+import { fromBase64Url, toBase64Url } from '@parley/common/encoding';
 import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { Content } from './pipeline/content.ts';
@@ -149,6 +149,38 @@ export class Attachments {
     return p;
   }
 
+  /**
+   * The bytes of a saved attachment (downloaded, or our own sent copy). The hash on record
+   * is of the ciphertext (checked when downloading), so here the file is checked against
+   * the recorded plaintext size: a file deleted, truncated or replaced since is refused
+   * (attachment_missing) rather than shown as if it were what the sender sent.
+   */
+  read(messageId: string): AttachmentData {
+    try {
+      this.d.profile.messages.get(messageId);
+    } catch {
+      throw new ApiError('not_found');
+    }
+    const row = this.row(messageId);
+    if (!row) throw new ApiError('not_found', 'That message has no attachment.');
+    if (row.state !== 'downloaded' || !row.local_path) throw new ApiError('attachment_not_downloaded');
+    if (row.size > MAX_READ_ATTACHMENT_BYTES) {
+      throw new ApiError('attachment_too_large', `${row.name} is larger than ${MAX_READ_ATTACHMENT_BYTES / 1024 / 1024} MiB, too large to open here; it is saved in the attachments folder of your profile.`);
+    }
+    let data: Buffer;
+    try {
+      const st = statSync(row.local_path);
+      if (!st.isFile() || st.size !== row.size) throw new ApiError('attachment_missing', `The saved copy of ${row.name} was changed on disk (${st.size} bytes, expected ${row.size}); download it again.`);
+      data = readFileSync(row.local_path);
+    } catch (err) {
+      if (err instanceof ApiError) throw err;
+      throw new ApiError('attachment_missing', `The saved copy of ${row.name} is gone; download it again.`);
+    }
+    // Changed between the stat and the read.
+    if (data.length !== row.size) throw new ApiError('attachment_missing', `The saved copy of ${row.name} changed while it was read; try again.`);
+    return { name: row.name, mime: row.mime, size: row.size, data: toBase64Url(data) };
+  }
+
   /** The saved file of a downloaded attachment (for the shell to open), or null. */
   localPath(messageId: string): string | null {
     const row = this.row(messageId);
@@ -169,7 +201,8 @@ export class Attachments {
     }
     const row = this.row(messageId);
     if (message.body.kind !== 'attachment' || !row || !row.blob_id || !row.file_key || !row.sha256) throw new ApiError('not_found', 'That message has no attachment.');
-    if (row.state === 'downloaded' && row.local_path && existsSync(row.local_path)) return message;
+    // A saved copy that is gone or no longer the recorded size is fetched again.
+    if (row.state === 'downloaded' && row.local_path && existsSync(row.local_path) && statSync(row.local_path).size === row.size) return message;
     const http = this.d.http();
     if (!http) throw new ApiError('offline');
     this.setState(row, 'downloading');

@@ -10,6 +10,7 @@
 import {
   ApiError,
   type Account,
+  type AttachmentData,
   type ConnectionStatus,
   type Contact,
   type Conversation,
@@ -866,6 +867,9 @@ export class Messenger implements MessengerApi {
   }
   async downloadAttachment(p: P<'downloadAttachment'>): Promise<Message> {
     return this.attachments.download(p.messageId);
+  }
+  async readAttachment(p: P<'readAttachment'>): Promise<AttachmentData> {
+    return this.attachments.read(p.messageId);
   }
 
   /** Stores and queues a message content for a direct or group conversation; emits it. */
