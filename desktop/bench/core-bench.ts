@@ -1,4 +1,4 @@
-// Core benchmark (`npm run bench:core [-- --quick] [--cpu-prof] [--no-write] [--catch-up-only]`):
+// Core benchmark (`npm run bench:core [-- --quick] [--cpu-prof] [--no-write] [--catch-up-only] [--semi-space MB]`):
 // prints the figures and writes them into BENCHMARKS.md between <!-- core:start --> and
 // <!-- core:end -->.
 //
@@ -24,6 +24,8 @@ const argv = process.argv.slice(2);
 const quick = argv.includes('--quick');
 const cpuProf = argv.includes('--cpu-prof');
 const catchUpOnly = argv.includes('--catch-up-only');
+// `--semi-space N`: run the measured recipient with V8's --max-semi-space-size=N (MB), to measure that memory lever.
+const semiSpace = argv.includes('--semi-space') ? Number(argv[argv.indexOf('--semi-space') + 1]) : null;
 const write = !argv.includes('--no-write') && !catchUpOnly;
 const ROOT = resolve(import.meta.dirname, '../..');
 const N = quick
@@ -161,7 +163,7 @@ async function runRecipient(args: { profileDir: string; expect: number; fromUser
     external: ['better-sqlite3', 'ws', '@automerge/automerge', 'libsodium-wrappers-sumo'],
     logLevel: 'warning',
   });
-  const flags = ['--expose-gc', ...(cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [])];
+  const flags = ['--expose-gc', ...(semiSpace ? [`--max-semi-space-size=${semiSpace}`] : []), ...(cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [])];
   const child = spawn(process.execPath, [...flags, bundle, JSON.stringify(args)], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   child.stdout.on('data', (d) => (out += d));
@@ -215,7 +217,7 @@ async function measureSearch(profileDir: string) {
 // next to the figures; re-profile after the engine changes.
 function profileNotes(): string[] {
   return [
-    'Where catch-up time goes (`--cpu-prof`, 2026-11-23; share of the delivery handler, 10,000 messages, established session):',
+    'Where catch-up time went in the profile that guided the optimisations (`--cpu-prof`, 2026-11-23, the 7.39 s run; share of the delivery handler, 10,000 messages, established session). The first four rows have since been done as proposed (static-static DH and verified credentials cached per sender, sessions sealed once per batch inside the batch transaction, cached statements, a one-row conversation query): 7.39 s → 2.4-2.7 s.',
     '',
     '| part | share | what would cut it (owner) |',
     '| --- | ---: | --- |',
@@ -226,11 +228,10 @@ function profileNotes(): string[] {
     '| `insertIncoming` + FTS trigger, decrypt (symmetric ratchet) | 5 % + 5 % | — |',
     '| garbage collection (counted apart from the handler: 9 % of all samples) | — | fewer copies in the above |',
     '',
-    'Without those costs the same run would need roughly half the time; the X25519 floor left (one DH per message in WebAssembly, ~1.8 s per 10,000 on this machine) means the 3 s target also needs the envelope opens off the main thread or a native X25519. ' +
-      "First contact is dearer still: until the recipient first replies, every message carries the X3DH header and `peerFromPrekey` re-verifies the initiator's Ed25519 signature each time (14 % of the handler in a profile of that case); a cache of verified (device key, identity key) pairs removes it.",
+    'What is left is mostly the X25519 floor (one DH per message in WebAssembly, ~1.8 s per 10,000 on this machine); going much below 2 s needs the envelope opens off the main thread or a native X25519. First contact (every message carrying the X3DH header until the first reply) now hits a cache of verified headers; bench:core has no first-contact mode, so that case is not measured.',
     '',
-    'Memory (2026-11-23 runs): with the profile open and before connecting the process holds ~80 MB (~45 MB mapped files: Node, better-sqlite3, WebAssembly code; ~35 MB anonymous). Catch-up then adds ~26 MB of V8 heap capacity (the young generation grows to its 16 MB semi-spaces; the live heap stays ~14 MB after GC) and ~50 MB of other anonymous memory (native: SQLite, WebAssembly memories, glibc malloc arenas), none of it returned afterwards. ' +
-      'A one-off catch-up with `--max-semi-space-size=4` and `MALLOC_ARENA_MAX=2` on the recipient ended at 119 MB (121 MB after the reads) where default runs end at 161-167 MB: settings the app host can give the core process (Electron: `js-flags`, the utility process environment); its effect on catch-up time was not measured on a quiet machine.',
+    'Memory (runs at 2026-11-23 14:06-14:12 UTC, load 0-5): the figure varies between runs (153, 143, 142 MB caught up with the default flags). With the profile open and before connecting the process holds ~80 MB (~45 MB mapped files: Node, better-sqlite3, WebAssembly code; ~35 MB anonymous). After catch-up and a GC, V8 heap spaces hold 32 MB of young generation with 1.3 MB in use (the semi-spaces grew to their 16 MB maximum during catch-up and V8 does not hand them back while the process is idle: measured unchanged after 20 s idle), 13.5 MB old space (9.6 MB used), and glibc malloc holds ~26 MB in the main arena plus ~13 MB in thread arenas (SQLite, libuv). ' +
+      'The lever is V8\'s `--max-semi-space-size`: the same catch-up ended at 113 MB with 4 MB semi-spaces and 120 MB with 8 MB (`--catch-up-only --semi-space 4`; memory only; those two runs were taken with the machine at load 5-11, so their catch-up times say nothing). It can only be given at process start (`v8.setFlagsFromString` after start does not resize the young generation: checked), and the Electron main process, where the core runs today, takes V8 flags only from its own command line, so applying it means moving the core into an Electron `utilityProcess` with `execArgv` — not done.',
   ];
 }
 
