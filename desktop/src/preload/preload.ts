@@ -5,7 +5,7 @@
 // Parameters are checked against the zod schemas here (a clear error at once) and again
 // in the main process, which is the real boundary.
 // Bundled into one CommonJS file (sandboxed preloads cannot load other files).
-import { ApiError, MESSENGER_API_METHODS, type ApiErrorCode, type MessengerApi, type MessengerEvent, type ParleyShell, type ShellIntent } from '@parley/common/api/index';
+import { MESSENGER_API_METHODS, type ApiErrorShape, type MessengerApi, type MessengerEvent, type ParleyShell, type ShellIntent } from '@parley/common/api/index';
 import { contextBridge, ipcRenderer } from 'electron';
 import { API_CALL_CHANNEL, API_EVENT_CHANNEL, SHELL_INTENT_CHANNEL, SHELL_OPEN_CONVERSATION_CHANNEL, paramsError, type ApiCallResult } from '../shell-logic/api-ipc.ts';
 
@@ -38,12 +38,22 @@ function fanOut<T>(channel: string, buffer = false) {
   };
 }
 
+/**
+ * Rejects with a plain `{ name, code, message }` object, not an Error: contextBridge copies
+ * an Error as a bare Error with only its message (the code would be lost, so the UI could
+ * not branch on it), but copies a plain object whole. The renderer turns it back into an
+ * ApiError (renderer/preload-api.ts).
+ */
+function rejectWith(error: ApiErrorShape): Promise<never> {
+  return Promise.reject({ name: 'ApiError', code: error.code, message: error.message });
+}
+
 async function call(method: string, params: unknown): Promise<unknown> {
   const bad = paramsError(method, params);
-  if (bad) throw new ApiError(bad.code, bad.message);
+  if (bad) return rejectWith(bad);
   const r = (await ipcRenderer.invoke(API_CALL_CHANNEL, { method, params: params ?? {} })) as ApiCallResult;
   if (r.ok) return r.value;
-  throw new ApiError(r.error.code as ApiErrorCode, r.error.message);
+  return rejectWith(r.error);
 }
 
 export function buildMessengerBridge(): MessengerApi {

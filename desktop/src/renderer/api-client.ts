@@ -28,7 +28,14 @@ export function connectWebHost(url: string): Promise<RemoteMessenger> {
       return;
     }
     if (frame.t === 'event') {
-      for (const l of listeners) l(frame.event);
+      // One broken listener must not starve the others (nor, in Node's ws, break the socket).
+      for (const l of listeners) {
+        try {
+          l(frame.event);
+        } catch (err) {
+          console.error(err);
+        }
+      }
     } else if (frame.t === 'result') {
       const p = pending.get(frame.id);
       if (!p) return;

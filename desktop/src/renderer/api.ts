@@ -3,6 +3,7 @@
 // and the same API is reached over its WebSocket.
 import type { MessengerApi } from '@parley/common/api/index';
 import { connectWebHost } from './api-client.ts';
+import { adoptPreloadApi } from './preload-api.ts';
 
 declare global {
   interface Window {
@@ -21,7 +22,7 @@ export interface ApiConnection {
 export async function obtainApi(): Promise<ApiConnection> {
   const query = new URLSearchParams(location.search);
   const defaultRelayUrl = query.get('relay');
-  if (window.parley) return { api: window.parley, onLost: () => undefined, defaultRelayUrl };
+  if (window.parley) return { api: adoptPreloadApi(window.parley), onLost: () => undefined, defaultRelayUrl };
   const token = query.get('token');
   if (!token) throw new Error('Open Parley through the address the web host printed (it carries an access token).');
   const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';

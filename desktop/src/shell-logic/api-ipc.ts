@@ -45,7 +45,8 @@ export async function handleApiCall(api: MessengerApi, request: unknown, onInter
   try {
     const fn = api[method] as (p: unknown) => Promise<unknown>;
     const value = await fn.call(api, params);
-    return { ok: true, value: value ?? null };
+    // IPC's structured clone keeps undefined: a void method answers undefined, as in-process.
+    return { ok: true, value };
   } catch (err) {
     const shape = errorShape(err);
     if (shape.code === 'internal') onInternalError?.(err);

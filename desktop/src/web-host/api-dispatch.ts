@@ -44,7 +44,9 @@ export async function dispatchCall(api: MessengerApi, raw: string): Promise<Resu
   try {
     const call = api[f.method] as (p: unknown) => Promise<unknown>;
     const value = await call.call(api, parsed.data);
-    return { t: 'result', id, ok: true, value: value ?? null };
+    // A void method's undefined stays undefined (JSON drops the key and the client reads
+    // undefined), as the engine answers in-process; turning it into null was drift.
+    return { t: 'result', id, ok: true, value };
   } catch (err) {
     return { t: 'result', id, ok: false, error: toErrorShape(err) };
   }
