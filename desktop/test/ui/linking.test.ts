@@ -1,9 +1,9 @@
 // Device linking in the browser: "I already have Parley" on a fresh profile, approved from
 // Settings → Linked devices on the first device, against real cores, web hosts and a real
 // relay on loopback. The scenarios build on each other: Alice chats with Bob on her first
-// device, links a second one (after a wrong code and an approval refused while the relay
-// is down), both devices then carry the conversation both ways, and finally the second
-// device is unlinked.
+// device, links a second one by typing its code (after a wrong code and an approval
+// refused while the relay is down), both devices then carry the conversation both ways, a
+// third links by a picture of its QR code, and finally the second device is unlinked.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { RestartableRelay } from '../support/harness.ts';
@@ -17,6 +17,7 @@ let browser: Browser;
 let alice: WebUser;
 let bob: WebUser;
 let laptop: WebUser;
+let tablet: WebUser;
 
 beforeAll(async () => {
   browser = await launchChromium();
@@ -25,12 +26,14 @@ beforeAll(async () => {
   alice = await new WebUser('Alice Liddell', browser, `http://${relay.host}`).start();
   bob = await new WebUser('Bob Marley', browser, `http://${relay.host}`).start();
   laptop = await new WebUser('Alice Liddell', browser, `http://${relay.host}`).start();
+  tablet = await new WebUser('Alice Liddell', browser, `http://${relay.host}`).start();
 }, 60_000);
 
 afterAll(async () => {
   await alice?.dispose();
   await bob?.dispose();
   await laptop?.dispose();
+  await tablet?.dispose();
   await browser?.close();
   await relay?.dispose();
 });
@@ -141,13 +144,40 @@ describe('linking a second device in the browser', () => {
     expect(await bob.message('yes, written on my laptop').evaluate((el) => el.classList.contains('out'))).toBe(false);
   }, 60_000);
 
-  it('both devices are listed; unlinking the laptop removes it, and the laptop says it was removed', async () => {
-    await alice.page.getByRole('button', { name: 'Settings' }).click();
-    await expect.poll(() => deviceList(alice.page).count(), POLL).toBe(2);
+  it('a third device links by a picture of its QR code, scanned on the first device', async () => {
+    const page = tablet.page;
+    await page.getByRole('button', { name: 'I already have Parley' }).click();
+    await page.getByLabel('This device’s name').fill('Alice’s tablet');
+    await page.getByRole('button', { name: 'Get a link code' }).click();
+    const qr = page.getByRole('img', { name: 'Link code as a QR code' });
+    await qr.waitFor();
+    const png = await qr.screenshot();
+    const words = await page.getByTestId('link-words').textContent();
+
+    await openLinkDialog(alice.page);
+    await linkDialog(alice.page).getByLabel('Choose image…').setInputFiles({ name: 'link-code.png', mimeType: 'image/png', buffer: png });
+    await linkDialog(alice.page).getByTestId('link-request').waitFor();
+    expect(await linkDialog(alice.page).getByTestId('link-request-device').textContent()).toBe('Alice’s tablet');
+    expect(await linkDialog(alice.page).getByTestId('link-request-words').textContent()).toBe(words);
+    await linkDialog(alice.page).getByRole('button', { name: 'Approve' }).click();
+    await linkDialog(alice.page).waitFor({ state: 'hidden' });
+
+    await page.getByRole('heading', { name: 'Linked to Alice Liddell' }).waitFor();
+    await page.getByRole('button', { name: 'Start messaging' }).click();
+    await tablet.conversation('Bob').click();
+    await tablet.message('yes, written on my laptop').waitFor();
+  }, 60_000);
+
+  it('all devices are listed; unlinking the laptop removes it, and the laptop says it was removed', async () => {
+    await expect.poll(() => deviceList(alice.page).allTextContents(), POLL).toEqual([
+      expect.stringContaining('In use now'),
+      expect.stringContaining('Alice’s laptop'),
+      expect.stringContaining('Alice’s tablet'),
+    ]);
     alice.page.once('dialog', (d) => void d.accept());
     await settings(alice.page).getByRole('button', { name: 'Unlink Alice’s laptop' }).click();
-    await expect.poll(() => deviceList(alice.page).count(), POLL).toBe(1);
-    expect((await alice.messenger.listDevices()).map((d) => d.current)).toEqual([true]);
+    await expect.poll(() => deviceList(alice.page).count(), POLL).toBe(2);
+    expect((await alice.messenger.listDevices()).map((d) => d.name)).not.toContain('Alice’s laptop');
 
     const banner = laptop.page.getByTestId('connection-banner');
     await expect.poll(() => banner.textContent(), POLL).toContain('This device was removed from the account.');
