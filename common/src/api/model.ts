@@ -181,6 +181,12 @@ export interface Message {
   reactions: Reaction[];
   /** Opaque history cursor pointing at this message. */
   cursor: string;
+  /**
+   * The sender's name as this device knows it, for incoming messages: our contact name,
+   * else (in a group) the name the member gave themselves in the group. Absent when
+   * neither is known (show a short user id) and on our own messages.
+   */
+  senderName?: string;
 }
 
 export interface MessagePage {

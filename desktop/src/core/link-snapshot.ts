@@ -1,11 +1,14 @@
 // What a newly linked device is handed besides the account key: contacts, conversations,
-// the newest messages of each direct conversation, drafts and the account document (the
-// snapshot, an encrypted blob), and later the direct messages that missed it while its keys
-// were not yet on the relay (the top-up). docs/desktop-core.md, "Linking devices".
+// the newest messages of each conversation (direct and group), drafts, the account
+// document and every group document (the snapshot, an encrypted blob), and later the
+// direct messages that missed it while its keys were not yet on the relay (the top-up).
+// No sender key travels: the new device makes its own (see GroupEngine.adoptFromLink).
+// docs/desktop-core.md, "Linking devices".
 import { fromBase64Url, toBase64Url } from '@parley/common/encoding';
 import { z } from 'zod';
 import type { CryptoStore } from './crypto-store.ts';
 import type { AccountSync } from './messenger-account.ts';
+import type { GroupEngine } from './messenger-groups.ts';
 import type { HistoryItem } from './pipeline/content.ts';
 import type { LocalProfile } from './profile.ts';
 
@@ -18,6 +21,7 @@ export interface SnapshotHost {
   accountSync: AccountSync;
   contacts(): { userId: string; displayName: string; relayUrl: string; verified: boolean }[];
   applyContact(userId: string, entry: { displayName: string; relayUrl: string; accountKey: string; verified: boolean }): void;
+  groups(): Pick<GroupEngine, 'savedGroups' | 'adoptFromLink' | 'memberIds' | 'relayToOwnDevices'>;
 }
 
 /** The snapshot: uploaded as an encrypted blob (it outgrows a frame), key and hash in the provision. */
@@ -40,14 +44,19 @@ export const Snapshot = z.object({
     }),
   ),
   drafts: z.array(z.object({ conversationId: z.string(), text: z.string(), replyTo: z.string().nullable(), updatedAt: z.number() })),
+  /** Group documents (Automerge saves) with the conversation's flags; their messages are in `messages`. */
+  groups: z.array(z.object({ groupId: z.string().min(1).max(64), doc: z.string(), pinned: z.boolean(), muted: z.boolean(), archived: z.boolean(), readClock: z.number() })).optional(),
 });
 export type Snapshot = z.infer<typeof Snapshot>;
 
 export function buildSnapshot(host: SnapshotHost): Snapshot {
   const { profile, crypto } = host;
-  const conversations = profile.conversations.list({ includeArchived: true }).filter((c) => c.kind === 'direct' && c.peerUserId);
+  const all = profile.conversations.list({ includeArchived: true });
+  const conversations = all.filter((c) => c.kind === 'direct' && c.peerUserId);
+  const groups = host.groups().savedGroups();
+  const groupIds = new Set(groups.map((g) => `g:${g.groupId}`));
   const messages: Snapshot['messages'] = [];
-  for (const c of conversations) {
+  for (const c of all.filter((x) => (x.kind === 'direct' && x.peerUserId) || groupIds.has(x.id))) {
     for (const m of profile.messages.page(c.id, { limit: LINK_HISTORY_PER_CONVERSATION }).messages) {
       messages.push({ conversationId: m.conversationId, senderUserId: m.senderUserId, senderDeviceId: m.senderDeviceId, clientMsgId: m.id.slice(m.id.indexOf(':') + 1), sentAt: m.sentAt, body: m.body, replyTo: m.replyTo, outgoing: m.outgoing, status: m.status });
     }
@@ -65,6 +74,10 @@ export function buildSnapshot(host: SnapshotHost): Snapshot {
     conversations: conversations.map((c) => ({ id: c.id, peerUserId: c.peerUserId!, title: c.title, pinned: c.pinned, muted: c.muted, archived: c.archived, readClock: profile.conversations.row(c.id).read_clock })),
     messages,
     drafts,
+    groups: groups.map((g) => {
+      const c = all.find((x) => x.id === `g:${g.groupId}`);
+      return { groupId: g.groupId, doc: toBase64Url(g.doc), pinned: !!c?.pinned, muted: !!c?.muted, archived: !!c?.archived, readClock: profile.conversations.row(`g:${g.groupId}`).read_clock };
+    }),
   };
 }
 
@@ -77,8 +90,20 @@ export function importSnapshot(host: SnapshotHost, s: Snapshot): void {
       profile.conversations.setFlags(c.id, c);
       profile.conversations.raiseReadClock(c.id, c.readClock);
     }
+    // Groups before their messages (a message needs its conversation).
+    const groups = host.groups();
+    for (const g of s.groups ?? []) {
+      groups.adoptFromLink(g.groupId, fromBase64Url(g.doc));
+      const id = `g:${g.groupId}`;
+      profile.conversations.setFlags(id, g);
+      profile.conversations.raiseReadClock(id, g.readClock);
+    }
+    const self = host.crypto.requireDevice().userId;
     for (const m of s.messages) {
+      const group = m.conversationId.startsWith('g:');
+      if (group && !s.groups?.some((g) => `g:${g.groupId}` === m.conversationId)) continue;
       const peer = m.conversationId.slice(2);
+      const recipients = group ? groups.memberIds(m.conversationId).filter((u) => u !== self) : [peer];
       profile.messages.insertIncoming({
         conversationId: m.conversationId,
         senderUserId: m.senderUserId,
@@ -89,7 +114,7 @@ export function importSnapshot(host: SnapshotHost, s: Snapshot): void {
         replyTo: m.replyTo,
         outgoing: m.outgoing,
         status: m.status === 'pending' ? 'failed' : m.status,
-        recipients: m.outgoing ? [peer] : undefined,
+        recipients: m.outgoing ? recipients : undefined,
       });
     }
     for (const d of s.drafts) profile.drafts.set(d.conversationId, d.text, d.replyTo, d.updatedAt);
@@ -97,13 +122,13 @@ export function importSnapshot(host: SnapshotHost, s: Snapshot): void {
   })();
 }
 
-/** Direct text messages stored since `since`, in chunks that fit one content each. */
+/** Text messages (direct and group) stored since `since`, in chunks that fit one content each. */
 export function historySince(profile: LocalProfile, since: number): HistoryItem[][] {
   const chunks: HistoryItem[][] = [];
   const rows = profile.db
     .prepare(
       `SELECT conversation_id, sender_user_id, sender_device_id, client_msg_id, sender_clock, body, reply_to, status FROM messages
-       WHERE received_at >= ? AND conversation_id LIKE 'd:%' AND status <> 'pending' ORDER BY received_at LIMIT 2000`,
+       WHERE received_at >= ? AND (conversation_id LIKE 'd:%' OR conversation_id LIKE 'g:%') AND status <> 'pending' ORDER BY received_at LIMIT 2000`,
     )
     .all(since - 1_000) as { conversation_id: string; sender_user_id: string; sender_device_id: string; client_msg_id: string; sender_clock: number; body: string; reply_to: string | null; status: HistoryItem['status'] }[];
   let chunk: HistoryItem[] = [];
@@ -116,7 +141,8 @@ export function historySince(profile: LocalProfile, since: number): HistoryItem[
   for (const r of rows) {
     const body = JSON.parse(r.body) as { kind: string; text?: string };
     if (body.kind !== 'text' || !body.text) continue;
-    chunk.push({ peer: r.conversation_id.slice(2), sender: r.sender_user_id, device: r.sender_device_id, id: r.client_msg_id, at: r.sender_clock, text: body.text, replyTo: r.reply_to, status: r.status });
+    const where = r.conversation_id.startsWith('g:') ? { group: r.conversation_id.slice(2) } : { peer: r.conversation_id.slice(2) };
+    chunk.push({ ...where, sender: r.sender_user_id, device: r.sender_device_id, id: r.client_msg_id, at: r.sender_clock, text: body.text, replyTo: r.reply_to, status: r.status });
     bytes += body.text.length + 200;
     if (chunk.length >= 500 || bytes > 120_000) flush();
   }

@@ -37,6 +37,8 @@ export interface AccountSyncHost {
   applyContact(userId: string, entry: ContactEntry | null): void;
   /** The conversation as the UI sees it, or null if not listed here. */
   conversationView(id: string): Conversation | null;
+  /** A group's current members (empty when this device does not hold the group). */
+  groupMembers?(conversationId: string): string[];
   emit(e: MessengerEvent): void;
 }
 
@@ -198,15 +200,27 @@ export class AccountSync {
     return out;
   }
 
-  /** Direct text messages another of our devices hands us (stored once: dedup by sender and id). */
+  /** Text messages another of our devices hands us (stored once: dedup by sender and id). */
   private importHistory(r: Received, items: HistoryItem[], events: MessengerEvent[]): void {
     const p = this.host.profile;
     const touched = new Set<string>();
     for (const m of items) {
-      const conversationId = `d:${m.peer}`;
       const outgoing = m.sender === r.senderUserId;
-      if (!outgoing && m.sender !== m.peer) continue; // a direct message is from one of its two ends
-      p.conversations.ensureDirect(m.peer, `${m.peer.slice(0, 8)}…`);
+      let conversationId: string;
+      let recipients: string[];
+      if (m.group !== undefined) {
+        conversationId = `g:${m.group}`;
+        // Only into a group this device holds (from the linking snapshot).
+        const members = this.host.groupMembers?.(conversationId) ?? [];
+        if (members.length === 0) continue;
+        recipients = members.filter((u) => u !== r.senderUserId);
+      } else {
+        const peer = m.peer!;
+        conversationId = `d:${peer}`;
+        recipients = [peer];
+        if (!outgoing && m.sender !== peer) continue; // a direct message is from one of its two ends
+        p.conversations.ensureDirect(peer, `${peer.slice(0, 8)}…`);
+      }
       const { inserted, message } = p.messages.insertIncoming({
         conversationId,
         senderUserId: m.sender,
@@ -217,7 +231,7 @@ export class AccountSync {
         replyTo: m.replyTo,
         outgoing,
         status: outgoing ? m.status : 'delivered',
-        recipients: outgoing ? [m.peer] : undefined,
+        recipients: outgoing ? recipients : undefined,
       });
       if (!inserted) continue;
       events.push({ type: 'message.added', message });

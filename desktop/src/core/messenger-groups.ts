@@ -9,6 +9,11 @@
 // device's key is rotated (next epoch) and the removed devices' keys are dropped, so the
 // next distribution reaches only the remaining devices. A member added later receives the
 // chain at its current position and cannot derive earlier message keys.
+//
+// Names: each member records their own display name in the group document (only they may
+// write it); getGroup and Message.senderName use it for members who are not contacts.
+// Linking: a new device of ours gets the documents in the snapshot and makes its own
+// sender key (adoptFromLink); no sender-key state is copied between devices.
 import { ApiError, type Conversation, type GroupInfo, type Message, type MessageBody, type MessengerEvent } from '@parley/common/api/index';
 import {
   CryptoError,
@@ -66,6 +71,10 @@ export interface GroupDeps {
   directory(): DeviceDirectory;
   encryptor(): Encryptor;
   titleOf(userId: string): string;
+  /** Our own display name, recorded in each group we are in. */
+  selfName(): string;
+  /** The name this user has in our contacts (it takes precedence over a member's own). */
+  contactName(userId: string): string | undefined;
   emit(e: MessengerEvent): void;
   /** Queues a pairwise content (Messenger's ordinary transport) to these users and our own devices. */
   queuePairwise(kind: 'doc-change', users: string[], content: Content): void;
@@ -89,7 +98,7 @@ export class GroupEngine {
     if (!bytes) return null;
     const doc = GroupDoc.load(bytes, this.d.self());
     // Changes that were waiting for their dependencies when we last ran wait again.
-    for (const w of this.waiting(groupId)) doc.applyRemote(w.changes, w.sender);
+    for (const w of this.waiting(groupId)) this.applyFrom(doc, w.changes, w.sender);
     this.docs.set(groupId, doc);
     return doc;
   }
@@ -122,6 +131,17 @@ export class GroupEngine {
     return { groupId, doc };
   }
 
+  /**
+   * Changes from a member's device carry only that device's own changes; another device of
+   * our own account may also hand us others' changes (catching up a linked device, see
+   * relayToOwnDevices), each checked under its own author.
+   */
+  private applyFrom(doc: GroupDoc, changes: Uint8Array[], sender: Author) {
+    const self = this.d.self();
+    const ownDevice = sender.userId === self.userId && sender.deviceId !== self.deviceId;
+    return ownDevice ? doc.applyRelayedByOwnDevice(changes) : doc.applyRemote(changes, sender);
+  }
+
   /** Saves the document and the caches derived from it (title, members, left) in one go. */
   private persist(groupId: string, doc: GroupDoc): void {
     const id = groupConversationId(groupId);
@@ -150,10 +170,75 @@ export class GroupEngine {
     return {
       conversationId,
       name: state.name,
-      members: [...state.members].map(([userId, role]) => ({ userId, role, displayName: userId === self ? 'You' : this.d.titleOf(userId) })),
+      members: [...state.members].map(([userId, role]) => ({ userId, role, displayName: userId === self ? 'You' : this.d.contactName(userId) ?? state.names.get(userId) ?? this.d.titleOf(userId) })),
       canAdmin: state.members.get(self) === 'admin',
       left: !state.members.has(self),
     };
+  }
+
+  /**
+   * The name a member gave themselves in a group document (that group's, or any group
+   * we share with them when `groupId` is not given). Contacts' names come first — callers
+   * ask this only for users who are not contacts.
+   */
+  memberName(userId: string, groupId?: string): string | undefined {
+    if (groupId) return this.doc(groupId)?.nameOf(userId);
+    const groups = this.d.profile.db.prepare(`SELECT conversation_id FROM conversation_members WHERE user_id = ?`).pluck().all(userId) as string[];
+    for (const conv of groups) {
+      const name = this.doc(conv.slice(2))?.nameOf(userId);
+      if (name) return name;
+    }
+    return undefined;
+  }
+
+  /**
+   * Writes our display name into the group document when it is missing or differs, and
+   * sends that change to the members. Called when we create or join a group and after
+   * applying others' changes (a concurrent first write of the map can lose ours).
+   */
+  private recordOwnName(groupId: string, doc: GroupDoc): void {
+    if (!doc.state.members.has(this.d.self().userId)) return;
+    const change = doc.setOwnName(this.d.selfName());
+    if (!change) return;
+    this.persist(groupId, doc);
+    this.sendChange(groupId, doc, [change], []);
+  }
+
+  // ---------------------------------------------------------------- device linking
+
+  /** Every group this device holds, saved, for a device being linked (link-snapshot.ts). */
+  savedGroups(): { groupId: string; doc: Uint8Array }[] {
+    const ids = this.d.profile.db.prepare(`SELECT id FROM conversations WHERE id LIKE 'g:%'`).pluck().all() as string[];
+    return ids.flatMap((id) => {
+      const doc = this.doc(id.slice(2));
+      return doc ? [{ groupId: id.slice(2), doc: doc.save() }] : [];
+    });
+  }
+
+  /**
+   * On a newly linked device: a group handed over in the linking snapshot becomes ours,
+   * trusted as our own account's state. This device gets its OWN sender key (another
+   * device's private chain never leaves it); it goes to every member device with our first
+   * message here, and the members' keys reach us as they next send — they see our list
+   * gained a device (a stale_devices refusal) and distribute to it, as for any new device.
+   */
+  adoptFromLink(groupId: string, saved: Uint8Array): void {
+    const doc = GroupDoc.load(saved, this.d.self());
+    this.persist(groupId, doc);
+    if (doc.state.members.has(this.d.self().userId) && !this.d.crypto.ownSenderKey(groupId)) this.d.crypto.setOwnSenderKey(createSenderKey(groupId));
+  }
+
+  /**
+   * Our newly linked device was heard from (messenger-link.ts, top-up): changes made to our
+   * groups between its snapshot and its keys reaching the relay never reached it, and every
+   * later change would wait for them. Hand it each group's whole change history (to our
+   * own devices only); it applies what it lacks.
+   */
+  relayToOwnDevices(): void {
+    for (const { groupId } of this.savedGroups()) {
+      const doc = this.doc(groupId)!;
+      this.d.queuePairwise('doc-change', [], { v: CONTENT_VERSION, id: newClientMsgId(), at: this.d.clock.now(), conv: { t: 'g', id: groupId }, kind: 'group-change', changes: encodeChangeBatch(doc.changesSince()) });
+    }
   }
 
   // ---------------------------------------------------------------- API operations
@@ -161,7 +246,7 @@ export class GroupEngine {
   create(name: string, members: string[]): string {
     const self = this.d.self();
     const groupId = newGroupId();
-    const { group, change } = GroupDoc.create(name, self, [...new Set(members)], this.d.clock.now());
+    const { group, change } = GroupDoc.create(name, self, [...new Set(members)], this.d.clock.now(), this.d.selfName());
     this.persist(groupId, group);
     this.d.crypto.setOwnSenderKey(createSenderKey(groupId));
     this.sendChange(groupId, group, [change], []);
@@ -413,10 +498,10 @@ export class GroupEngine {
       } else doc = GroupDoc.empty(self);
     }
     const before = new Set(fresh ? [] : doc.state.members.keys());
-    const res = doc.applyRemote(batch, sender);
+    const res = this.applyFrom(doc, batch, sender);
     // A new base: what waited for one applies now (an existing document holds them already).
     for (const w of fresh ? waiting : []) {
-      const more = doc.applyRemote(w.changes, w.sender);
+      const more = this.applyFrom(doc, w.changes, w.sender);
       res.accepted.push(...more.accepted);
       res.rejected.push(...more.rejected);
       res.pending = more.pending;
@@ -441,6 +526,7 @@ export class GroupEngine {
       }
     }
     if (!this.d.crypto.ownSenderKey(groupId)) this.d.crypto.setOwnSenderKey(createSenderKey(groupId));
+    if (fresh || res.accepted.length) this.recordOwnName(groupId, doc);
     const c = this.d.profile.conversations.list({ includeArchived: true }).find((x) => x.id === groupConversationId(groupId));
     if (c) out.events.push({ type: 'conversation.updated', conversation: c });
     return out;

@@ -324,9 +324,10 @@ export class DeviceLinker {
 
   /**
    * The first message from a device approved here (its hello, once its keys are published)
-   * proves it can be reached: hand it the direct messages stored since its snapshot, which
-   * include what was sent to the account before its keys reached the relay. Dedup on the
-   * new device makes the overlap harmless. Runs inside the receive transaction.
+   * proves it can be reached: hand it the text messages (direct and group) stored since its
+   * snapshot, which include what was sent to the account before its keys reached the relay,
+   * and our groups' changes. Dedup on the new device makes the overlap harmless. Runs
+   * inside the receive transaction.
    */
   private topUp(deviceId: string): void {
     const since = this.awaiting()[deviceId];
@@ -337,6 +338,8 @@ export class DeviceLinker {
     // Sends to our own devices only never meet a stale_devices refusal: drop the mark by hand.
     this.host.forgetUnpublished(this.requireSelf().userId);
     for (const chunk of historySince(this.host.profile, since)) this.host.accountSync.queueHistory(chunk);
+    // Group changes of that window too: without them every later change would wait on the new device.
+    this.host.groups().relayToOwnDevices();
   }
 
   /**

@@ -192,6 +192,7 @@ export class Messenger implements MessengerApi {
           return null;
         }
       },
+      groupMembers: (id) => this.groups.memberIds(id),
       emit: (e) => this.emit(e),
     });
     this.linker = new DeviceLinker({
@@ -211,6 +212,7 @@ export class Messenger implements MessengerApi {
       forgetUnpublished: (userId) => this.encryptor?.forget(userId),
       contacts: () => this.contacts.list(),
       applyContact: (userId, entry) => this.applyContactFromAccount(userId, entry),
+      groups: () => this.groups,
       persistNewDevice: (account, device, list, who) => this.persistNewDevice(account, device, list, who),
       connect: () => this.connect(),
       emit: (e) => this.emit(e),
@@ -229,9 +231,13 @@ export class Messenger implements MessengerApi {
       directory: () => this.directory!,
       encryptor: () => this.encryptor!,
       titleOf: (u) => this.titleOf(u),
+      selfName: () => this.requireIdentity().display_name,
+      contactName: (u) => this.contacts.get(u)?.displayName,
       emit: (e) => this.emit(e),
       queuePairwise: (kind, users, content) => this.outbox.queue(kind, content.id, { users, includeOwn: true, content } satisfies OutgoingPayload, null),
     });
+    profile.messages.senderNameOf = (userId, conversationId) =>
+      this.contacts.get(userId)?.displayName ?? (conversationId.startsWith('g:') ? this.groups.memberName(userId, conversationId.slice(2)) : undefined);
     this.attachments = new Attachments({
       profile,
       http: () => this.http,
@@ -370,8 +376,9 @@ export class Messenger implements MessengerApi {
     }
   }
 
+  /** A user's name here: our contact name, else the name they gave a group we share, else a short id. */
   private titleOf(userId: string): string {
-    return this.contacts.get(userId)?.displayName ?? `${userId.slice(0, 8)}…`;
+    return this.contacts.get(userId)?.displayName ?? this.groups.memberName(userId) ?? `${userId.slice(0, 8)}…`;
   }
 
   // ------------------------------------------------------------------ receive

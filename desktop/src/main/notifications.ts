@@ -35,7 +35,7 @@ export class Notifier {
       notificationInput({
         message,
         conversation,
-        senderName: await this.senderName(message.senderUserId),
+        senderName: message.senderName ?? (await this.senderName(message.senderUserId)),
         settings,
         windowFocused: this.ctx.windowFocused(),
         openConversationId: this.ctx.openConversationId(),

@@ -275,12 +275,15 @@ describe('Parley in the browser (web host)', () => {
     await carol.send('thanks, hi both');
     await alice.message('thanks, hi both').waitFor();
     await bob.message('thanks, hi both').waitFor();
+    // Carol is not Bob's contact: her message carries the name she gave herself in the group.
+    expect(await bob.message('thanks, hi both').getByTestId('sender-name').textContent()).toBe('Carol Danvers');
     await expect.poll(() => bob.page.getByRole('heading', { level: 1 }).textContent(), POLL).toBe('Weekend in Lisbon');
 
     // A member sees the members and admins but no controls.
     await bob.page.getByRole('button', { name: 'Group settings' }).click();
     const bobs = bob.page.getByRole('dialog');
     await expect.poll(() => bobs.getByTestId('group-member').count(), POLL).toBe(3);
+    await bobs.getByTestId('group-member').filter({ hasText: 'Carol Danvers' }).waitFor();
     expect(await bobs.getByTestId('group-member').filter({ hasText: 'Alice Liddell' }).getByTestId('admin-badge').count()).toBe(1);
     await bobs.getByText('Only admins can add or remove members').waitFor();
     expect(await bobs.getByRole('button', { name: /^Remove / }).count()).toBe(0);

@@ -173,8 +173,58 @@ describe('group document', () => {
   });
 });
 
+describe('member names in the group document', () => {
+  it('each member records their own name; every replica reads the same names', () => {
+    const { group: a } = GroupDoc.create('Climbing', alice, ['bob', 'carol'], 1, 'Alice');
+    const b = GroupDoc.load(a.save(), bob);
+    const c = GroupDoc.load(a.save(), carol);
+    const bobName = b.setOwnName('Bob B.')!;
+    const carolName = c.setOwnName('Carol')!;
+    expect(b.setOwnName('Bob B.')).toBeNull(); // unchanged: nothing to send
+    for (const [r, change, by] of [[a, bobName, bob], [c, bobName, bob], [a, carolName, carol], [b, carolName, carol]] as const) {
+      expect(r.applyRemote([change], by).accepted).toHaveLength(1);
+    }
+    for (const r of [a, b, c]) expect(Object.fromEntries(r.state.names)).toEqual({ alice: 'Alice', bob: 'Bob B.', carol: 'Carol' });
+  });
+
+  it('rejects a change that writes another member’s name, and a name from a non-member', () => {
+    const { group: a } = GroupDoc.create('Climbing', alice, ['bob', 'carol'], 1, 'Alice');
+    const b = GroupDoc.load(a.save(), bob);
+    const impersonate = forge(b, bob, (d) => {
+      d.names!.carol = 'Carol (admin, trust me)';
+    });
+    expect(a.applyRemote([impersonate], bob).rejected[0].reason).toBe('forged_name');
+    const rename = forge(b, bob, (d) => {
+      d.names!.alice = 'Mallory';
+    });
+    expect(a.applyRemote([rename], bob).rejected[0].reason).toBe('forged_name');
+    const notString = forge(b, bob, (d) => {
+      d.names!.bob = 42;
+    });
+    expect(a.applyRemote([notString], bob).rejected[0].reason).toBe('bad_shape');
+    const removeBob = a.removeMember('bob', 2);
+    b.applyRemote([removeBob], alice);
+    const late = forge(b, bob, (d) => {
+      d.names!.bob = 'Still Bob';
+    });
+    expect(a.applyRemote([late], bob).rejected[0].reason).toBe('not_member');
+    expect(Object.fromEntries(a.state.names)).toEqual({ alice: 'Alice' });
+  });
+
+  it('a group created before names existed gets its map from the first member who writes one', () => {
+    const legacy = A.change(A.init<{ name: string; log: unknown[] }>({ actor: actorOf(alice) }), (d) => {
+      d.name = 'Old';
+      d.log = [{ op: 'create', user: 'alice', by: 'alice', at: 1 }, { op: 'add', user: 'bob', by: 'alice', at: 1 }];
+    });
+    const b = GroupDoc.load(A.save(legacy), bob);
+    const a = GroupDoc.load(A.save(legacy), alice);
+    expect(a.applyRemote([b.setOwnName('Bob')!], bob).accepted).toHaveLength(1);
+    expect(a.nameOf('bob')).toBe('Bob');
+  });
+});
+
 /** What a modified client could send: a raw Automerge change by `who`, bypassing GroupDoc's checks. */
-function forge(replica: GroupDoc, who: Author, fn: (d: { name: string; log: any[] }) => void): Uint8Array {
-  const doc = A.load<{ name: string; log: any[] }>(replica.save(), { actor: actorOf(who) });
+function forge(replica: GroupDoc, who: Author, fn: (d: { name: string; log: any[]; names?: Record<string, any> }) => void): Uint8Array {
+  const doc = A.load<{ name: string; log: any[]; names?: Record<string, any> }>(replica.save(), { actor: actorOf(who) });
   return A.getLastLocalChange(A.change(doc, fn))!;
 }

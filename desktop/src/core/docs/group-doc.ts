@@ -29,14 +29,21 @@ export type LogEntry =
 interface GroupShape {
   name: string;
   log: LogEntry[];
+  /** Each member's display name, written by that member only (user id → name). */
+  names?: Record<string, string>;
 }
 
 export interface GroupState {
   name: string;
   members: Map<string, GroupRole>;
+  /** The names members gave themselves (removed members keep theirs, for old messages). */
+  names: Map<string, string>;
 }
 
-export type RejectReason = 'wrong_author' | 'bad_shape' | 'log_rewritten' | 'forged_by' | 'not_admin' | 'not_member' | 'bad_change';
+/** Longest display name a member may record in a group document. */
+export const MEMBER_NAME_MAX = 64;
+
+export type RejectReason = 'wrong_author' | 'bad_shape' | 'log_rewritten' | 'forged_by' | 'forged_name' | 'not_admin' | 'not_member' | 'bad_change';
 
 export interface ApplyResult {
   accepted: string[];
@@ -105,8 +112,9 @@ const isEntry = (e: unknown): e is LogEntry => {
 
 /** Validates what one change did, given the document before it (its causal past) and after it. */
 export function checkGroupChange(before: Partial<GroupShape>, after: Partial<GroupShape>, author: string): RejectReason | null {
-  if (Object.keys(after).some((k) => k !== 'name' && k !== 'log')) return 'bad_shape';
+  if (Object.keys(after).some((k) => k !== 'name' && k !== 'log' && k !== 'names')) return 'bad_shape';
   if (typeof after.name !== 'string' || !Array.isArray(after.log) || !after.log.every(isEntry)) return 'bad_shape';
+  if (after.names !== undefined && !isNameMap(after.names)) return 'bad_shape';
   const oldLog = before.log ?? [];
   // Append-only: the author saw oldLog and may only add after it.
   if (after.log.length < oldLog.length || oldLog.some((e, i) => JSON.stringify(e) !== JSON.stringify(after.log![i]))) return 'log_rewritten';
@@ -121,7 +129,20 @@ export function checkGroupChange(before: Partial<GroupShape>, after: Partial<Gro
     step(members, e, oldLog.length + i === 0);
   }
   if ((before.name ?? '') !== after.name && !members.has(author)) return 'not_member';
+  // A member's name is theirs alone: nobody else can put words in it.
+  const oldNames = before.names ?? {};
+  const newNames = after.names ?? {};
+  for (const user of new Set([...Object.keys(oldNames), ...Object.keys(newNames)])) {
+    if (oldNames[user] === newNames[user]) continue;
+    if (user !== author) return 'forged_name';
+    if (!members.has(author)) return 'not_member';
+  }
   return null;
+}
+
+function isNameMap(v: unknown): v is Record<string, string> {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
+  return Object.values(v).every((n) => typeof n === 'string' && n.trim().length > 0 && n.length <= MEMBER_NAME_MAX);
 }
 
 export class GroupDoc {
@@ -132,10 +153,15 @@ export class GroupDoc {
     readonly self: Author,
   ) {}
 
-  /** A new group with its creator as admin and the initial members; returns the genesis change. */
-  static create(name: string, self: Author, members: string[], at: number): { group: GroupDoc; change: Uint8Array } {
+  /**
+   * A new group with its creator as admin and the initial members; returns the genesis
+   * change. The `names` map is born in the genesis change, so members writing their names
+   * concurrently write into one map (two maps created concurrently would conflict).
+   */
+  static create(name: string, self: Author, members: string[], at: number, selfName?: string): { group: GroupDoc; change: Uint8Array } {
     const doc = A.change(A.init<GroupShape>({ actor: actorOf(self) }), (d) => {
       d.name = name;
+      d.names = selfName ? { [self.userId]: selfName } : {};
       d.log = [{ op: 'create', user: self.userId, by: self.userId, at }];
       for (const user of members) if (user !== self.userId) d.log.push({ op: 'add', user, by: self.userId, at });
     });
@@ -153,7 +179,28 @@ export class GroupDoc {
   }
 
   get state(): GroupState {
-    return { name: this.doc.name ?? '', members: foldMembers(this.doc.log ?? []) };
+    return { name: this.doc.name ?? '', members: foldMembers(this.doc.log ?? []), names: new Map(Object.entries(this.doc.names ?? {})) };
+  }
+
+  /** The name this member gave themselves here, if any. */
+  nameOf(userId: string): string | undefined {
+    return this.doc.names?.[userId];
+  }
+
+  /**
+   * Records our own display name (null when it is already recorded). A group created
+   * before names existed gets its map from the first member to write one; a concurrent
+   * creation by another member can lose this write, which is why callers check again
+   * after applying others' changes.
+   */
+  setOwnName(name: string): Uint8Array | null {
+    this.require('member');
+    const clean = name.trim().slice(0, MEMBER_NAME_MAX);
+    if (!clean || this.doc.names?.[this.self.userId] === clean) return null;
+    return this.local((d) => {
+      if (!d.names) d.names = {};
+      d.names[this.self.userId] = clean;
+    });
   }
 
   roleOf(userId: string): GroupRole | undefined {
@@ -202,8 +249,32 @@ export class GroupDoc {
    * arrived waits and is retried as others land.
    */
   applyRemote(changes: readonly Uint8Array[], sender: Author): ApplyResult {
+    return this.applyItems(changes.map((change) => ({ change, sender })));
+  }
+
+  /**
+   * Changes another device of OUR account hands over (catching up a device being linked):
+   * they may be anyone's, so each is checked as if its author (named by its actor) had
+   * delivered it — the admin and name rules hold, only "who delivered it" is taken on our
+   * own device's word. Never call this for another user's device.
+   */
+  applyRelayedByOwnDevice(changes: readonly Uint8Array[]): ApplyResult {
+    const items: { change: Uint8Array; sender: Author }[] = [];
+    for (const change of changes) {
+      let author: Author | null = null;
+      try {
+        author = authorOfActor(A.decodeChange(change).actor);
+      } catch {
+        // undecodable: rejected below as bad_change
+      }
+      items.push({ change, sender: author ?? { userId: '', deviceId: '' } });
+    }
+    return this.applyItems(items);
+  }
+
+  private applyItems(items: { change: Uint8Array; sender: Author }[]): ApplyResult {
     const result: ApplyResult = { accepted: [], rejected: [], pending: 0 };
-    this.pendingChanges.push(...changes.map((change) => ({ change, sender })));
+    this.pendingChanges.push(...items);
     for (let progress = true; progress; ) {
       progress = false;
       const waiting = this.pendingChanges;

@@ -42,10 +42,14 @@ export const AttachmentRef = z
   .strict();
 export type AttachmentRef = z.infer<typeof AttachmentRef>;
 
-/** A direct text message as one own device hands it to another (account-change `history`). */
+/**
+ * A text message as one own device hands it to another (account-change `history`): of a
+ * direct conversation (`peer`) or of a group (`group`, its id), exactly one of the two.
+ */
 export const HistoryItem = z
   .object({
-    peer: UserId,
+    peer: UserId.optional(),
+    group: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/).optional(),
     sender: UserId,
     device: z.string().regex(/^[a-z2-7]{16}$/),
     id: ClientId,
@@ -54,7 +58,8 @@ export const HistoryItem = z
     replyTo: MessageRef.nullable(),
     status: z.enum(['sent', 'delivered', 'read', 'failed']),
   })
-  .strict();
+  .strict()
+  .refine((h) => (h.peer === undefined) !== (h.group === undefined), 'a history item names a peer or a group');
 export type HistoryItem = z.infer<typeof HistoryItem>;
 
 const header = {

@@ -66,6 +66,8 @@ export class MessageStore {
   // better-sqlite3 compiles on every prepare(); the hot paths (catch-up inserts, paging)
   // reuse compiled statements.
   private readonly statements = new Map<string, BetterSqlite3.Statement>();
+  /** Names the sender of an incoming message (`Message.senderName`); set by the engine. */
+  senderNameOf: ((userId: string, conversationId: ConversationId) => string | undefined) | null = null;
 
   constructor(
     private readonly db: Db,
@@ -273,6 +275,7 @@ export class MessageStore {
   }
 
   private rowToMessage(r: MessageRow, receipts: ReceiptState[], reactions: Map<string, string[]>): Message {
+    const senderName = r.outgoing === 1 ? undefined : this.senderNameOf?.(r.sender_user_id, r.conversation_id);
     return {
       id: messageIdOf(r.sender_user_id, r.client_msg_id),
       conversationId: r.conversation_id,
@@ -287,6 +290,7 @@ export class MessageStore {
       receipts,
       reactions: [...reactions].map(([emoji, userIds]) => ({ emoji, userIds })),
       cursor: encodeCursor({ clock: r.sender_clock, sender: r.sender_user_id, clientMsgId: r.client_msg_id }),
+      ...(senderName ? { senderName } : {}),
     };
   }
 }
