@@ -6,3 +6,4 @@ export * from './params.ts';
 export * from './messenger-api.ts';
 export * from './methods.ts';
 export * from './shell.ts';
+export * from './page-call.ts';

@@ -2,7 +2,7 @@
 // call: the method must be a MessengerApi method and the parameters must pass its zod
 // schema before the core sees them; every failure is an { code, message } shape (errors
 // thrown through ipcMain.handle lose their code and gain a stack trace, so none are thrown).
-import { API_ERROR_CODES, ApiError, MethodParams, isMessengerMethod, type ApiErrorShape, type MessengerApi } from '@parley/common/api/index';
+import { API_ERROR_CODES, ApiError, checkPageCall, type ApiErrorShape, type MessengerApi } from '@parley/common/api/index';
 
 /** renderer → main, ipcRenderer.invoke(API_CALL_CHANNEL, { method, params }) */
 export const API_CALL_CHANNEL = 'parley:call';
@@ -25,26 +25,21 @@ export function errorShape(err: unknown): ApiErrorShape {
   return { code: 'internal', message: API_ERROR_CODES.internal };
 }
 
+/** The preload's early copy of the main process's check (common/src/api/page-call.ts). */
 export function paramsError(method: string, params: unknown): ApiErrorShape | null {
-  if (!isMessengerMethod(method)) return { code: 'bad_params', message: `Unknown method ${JSON.stringify(String(method)).slice(0, 80)}.` };
-  const parsed = MethodParams[method].safeParse(params ?? {});
-  if (parsed.success) return null;
-  const issue = parsed.error.issues[0];
-  const where = issue?.path.length ? ` (${issue.path.join('.')})` : '';
-  return { code: 'bad_params', message: `${issue?.message ?? API_ERROR_CODES.bad_params}${where}` };
+  const call = checkPageCall(method, params);
+  return call.ok ? null : call.error;
 }
 
 /** Runs one call from the renderer against the core. `request` is whatever arrived over IPC. */
 export async function handleApiCall(api: MessengerApi, request: unknown, onInternalError?: (err: unknown) => void): Promise<ApiCallResult> {
   const r = request as { method?: unknown; params?: unknown } | null;
   if (!r || typeof r !== 'object' || typeof r.method !== 'string') return { ok: false, error: { code: 'bad_params', message: 'A call needs a method name.' } };
-  const method = r.method;
-  const bad = paramsError(method, r.params);
-  if (bad || !isMessengerMethod(method)) return { ok: false, error: bad ?? { code: 'bad_params', message: API_ERROR_CODES.bad_params } };
-  const params = MethodParams[method].parse(r.params ?? {});
+  const call = checkPageCall(r.method, r.params);
+  if (!call.ok) return { ok: false, error: call.error };
   try {
-    const fn = api[method] as (p: unknown) => Promise<unknown>;
-    const value = await fn.call(api, params);
+    const fn = api[call.method] as (p: unknown) => Promise<unknown>;
+    const value = await fn.call(api, call.params);
     // IPC's structured clone keeps undefined: a void method answers undefined, as in-process.
     return { ok: true, value };
   } catch (err) {

@@ -1,16 +1,11 @@
 // Carries MessengerApi calls that arrive as ApiWireFrames (from the web host's WebSocket)
 // to a MessengerApi: every call's method is checked against the list of methods and its
 // parameters against the zod schema in common/src/api/params.ts BEFORE the core sees
-// them; every failure comes back as an ApiError shape { code, message }, never a stack.
-import { ApiError, API_ERROR_CODES, MethodParams, type ApiErrorShape, type ApiWireFrame, type MessengerApi, type MethodName } from '@parley/common/api/index';
+// them (checkPageCall, shared with the Electron boundary); every failure comes back as an
+// ApiError shape { code, message }, never a stack.
+import { ApiError, API_ERROR_CODES, checkPageCall, type ApiErrorShape, type ApiWireFrame, type MessengerApi } from '@parley/common/api/index';
 
 export type ResultFrame = Extract<ApiWireFrame, { t: 'result' }>;
-
-const METHODS = new Set<string>(Object.keys(MethodParams));
-
-function isMethod(m: unknown): m is MethodName {
-  return typeof m === 'string' && METHODS.has(m);
-}
 
 /** Maps anything thrown by the core (or by validation) to the shape the UI branches on. */
 export function toErrorShape(err: unknown): ApiErrorShape {
@@ -34,16 +29,11 @@ export async function dispatchCall(api: MessengerApi, raw: string): Promise<Resu
   const f = frame as Partial<{ t: string; id: number; method: unknown; params: unknown }>;
   if (!f || f.t !== 'call' || typeof f.id !== 'number' || !Number.isSafeInteger(f.id)) return null;
   const id = f.id;
-  if (!isMethod(f.method)) return { t: 'result', id, ok: false, error: { code: 'bad_params', message: `Unknown method ${JSON.stringify(String(f.method)).slice(0, 80)}.` } };
-  const parsed = MethodParams[f.method].safeParse(f.params ?? {});
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const where = issue?.path.length ? ` (${issue.path.join('.')})` : '';
-    return { t: 'result', id, ok: false, error: { code: 'bad_params', message: `${issue?.message ?? API_ERROR_CODES.bad_params}${where}` } };
-  }
+  const checked = checkPageCall(f.method, f.params);
+  if (!checked.ok) return { t: 'result', id, ok: false, error: checked.error };
   try {
-    const call = api[f.method] as (p: unknown) => Promise<unknown>;
-    const value = await call.call(api, parsed.data);
+    const call = api[checked.method] as (p: unknown) => Promise<unknown>;
+    const value = await call.call(api, checked.params);
     // A void method's undefined stays undefined (JSON drops the key and the client reads
     // undefined), as the engine answers in-process; turning it into null was drift.
     return { t: 'result', id, ok: true, value };

@@ -20,6 +20,9 @@ import {
   type MessengerMethod,
 } from '@parley/common/api/index';
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Messenger } from '../../src/core/messenger.ts';
 import { eventually, startTestRelay, type TestRelay } from '../support/harness.ts';
@@ -29,6 +32,12 @@ export interface ContractClients {
   bob: MessengerApi;
   /** The engines behind the two clients: what the direct transport answers is the reference. */
   engines: { alice: Messenger; bob: Messenger };
+  /**
+   * Alice's boundary reached past the client's own early checks (the preload validates
+   * before IPC; a page that skipped it could still invoke the channel): the main-side check
+   * must hold on its own. Absent when the client checks nothing itself (web host).
+   */
+  rawAlice?: (method: string, params: unknown) => Promise<unknown>;
   close(): Promise<void>;
 }
 
@@ -457,12 +466,37 @@ export function runMessengerApiContract(name: string, open: (relay: TestRelay) =
           for (const g of garbage) {
             const err = await within(rejection(api[method](g), `${method}(${JSON.stringify(g)})`), 5_000, method);
             expect(err.code, `${method}(${JSON.stringify(g)})`).toBe('bad_params');
+            if (!c.rawAlice) continue;
+            const raw = await within(rejection(c.rawAlice(method, g), `raw ${method}(${JSON.stringify(g)})`), 5_000, method);
+            expect(raw.code, `raw ${method}(${JSON.stringify(g)})`).toBe('bad_params');
           }
+        }
+      });
+
+      it('a page cannot make the engine read a file: sendAttachment with a path is refused, nothing is sent', async () => {
+        const dir = mkdtempSync(join(tmpdir(), 'parley-contract-secret-'));
+        const secret = join(dir, 'id_ed25519');
+        writeFileSync(secret, 'PRIVATE KEY');
+        try {
+          const before = (await c.engines.alice.getHistory({ conversationId: direct, limit: 500 })).messages.length;
+          const params = { conversationId: direct, name: 'id_ed25519', mime: 'text/plain', path: secret };
+          const err = await rejection(alice.sendAttachment(params), 'sendAttachment with a path');
+          expect(err.code).toBe('bad_params');
+          expect(err.message).toContain('path');
+          if (c.rawAlice) expect(await rejection(c.rawAlice('sendAttachment', params), 'raw sendAttachment with a path')).toMatchObject({ code: 'bad_params' });
+          expect((await c.engines.alice.getHistory({ conversationId: direct, limit: 500 })).messages.length).toBe(before);
+        } finally {
+          rmSync(dir, { recursive: true, force: true });
         }
       });
 
       it('a name that is not a MessengerApi method is refused, including the engine methods kept off the API', async () => {
         const api = alice as unknown as Record<string, unknown>;
+        const names = ['notAMethod', 'exportAccountForLink', 'joinAccount', 'close', 'emit', 'constructor', 'hasOwnProperty', '__proto__', 'subscribe'];
+        for (const name of c.rawAlice ? names : []) {
+          const err = await within(rejection(c.rawAlice!(name, {}), `raw ${name}`), 5_000, name);
+          expect(err.code, name).toBe('bad_params');
+        }
         for (const name of ['notAMethod', 'exportAccountForLink', 'joinAccount', 'close', 'emit', 'constructor', 'hasOwnProperty', '__proto__']) {
           const fn = api[name];
           // A plain object inherits Object.prototype's functions; calling those reaches nothing.
