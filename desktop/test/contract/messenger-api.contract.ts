@@ -352,6 +352,33 @@ export function runMessengerApiContract(name: string, open: (relay: TestRelay) =
       expect(await bob.getGroup({ conversationId: group.id })).toMatchObject({ name: 'Trip 2026', canAdmin: false });
       const hello = await alice.sendText({ conversationId: group.id, text: 'packing list?' });
       await bobLog.waitFor('Bob gets the group message', (e) => e.type === 'message.added' && e.message.id === hello.id);
+
+      const promoted = await alice.setGroupRole({ conversationId: group.id, userId: me.bob.userId, role: 'admin' });
+      expectPlainJson(promoted, 'setGroupRole');
+      expect(promoted.members.find((m) => m.userId === me.bob.userId)!.role).toBe('admin');
+      await eventually(async () => (await bob.getGroup({ conversationId: group.id })).canAdmin, 'Bob becomes an admin');
+      const removed = await bob.removeGroupMember({ conversationId: group.id, userId: me.alice.userId });
+      expectPlainJson(removed, 'removeGroupMember');
+      expect(removed.members.map((m) => m.userId)).toEqual([me.bob.userId]);
+      await eventually(async () => (await alice.getGroup({ conversationId: group.id })).left, 'Alice sees she was removed');
+      const back = await bob.addGroupMembers({ conversationId: group.id, userIds: [me.alice.userId] });
+      expectPlainJson(back, 'addGroupMembers');
+      expect(back.members.map((m) => m.userId).sort()).toEqual([me.alice.userId, me.bob.userId].sort());
+      await eventually(async () => !(await alice.getGroup({ conversationId: group.id })).left, 'Alice is back');
+      expect(await bob.leaveGroup({ conversationId: group.id })).toBeUndefined();
+      expect(await bob.getGroup({ conversationId: group.id })).toMatchObject({ left: true });
+      await eventually(async () => (await alice.getGroup({ conversationId: group.id })).members.length === 1, 'Alice sees Bob leave');
+    });
+
+    it('devices and verification: one current device; a contact marked verified stays verified', async () => {
+      const devices = await alice.listDevices({});
+      expectPlainJson(devices, 'listDevices');
+      expect(devices).toEqual([expect.objectContaining({ id: me.alice.deviceId, current: true })]);
+      const verified = await alice.setContactVerified({ userId: me.bob.userId, verified: true });
+      expectPlainJson(verified, 'setContactVerified');
+      expect(verified).toMatchObject({ userId: me.bob.userId, verified: true });
+      expect((await alice.getSafetyNumber({ userId: me.bob.userId })).verified).toBe(true);
+      expect((await alice.setContactVerified({ userId: me.bob.userId, verified: false })).verified).toBe(false);
     });
 
     it('react adds and removes a reaction, and the other side gets message.updated', async () => {
@@ -388,6 +415,15 @@ export function runMessengerApiContract(name: string, open: (relay: TestRelay) =
         ['a second createAccount', (api) => api.createAccount({ displayName: 'Again', relayUrl: `http://${relay.host}` })],
         ['addContactByInvite of garbage', (api) => api.addContactByInvite({ link: 'parley://add?u=nope' })],
         ['addContactByInvite of ones own link', async (api) => api.addContactByInvite({ link: (await api.getInvite({})).link })],
+        ['startDeviceLink on a profile with an account', (api) => api.startDeviceLink({ deviceName: 'Laptop', relayUrl: `http://${relay.host}` })],
+        ['inspectLinkCode of garbage', (api) => api.inspectLinkCode({ code: 'not a code' })],
+        ['approveLink of no request', (api) => api.approveLink({ requestId: 'nope' })],
+        ['unlinkDevice of no device', (api) => api.unlinkDevice({ deviceId: 'abcdefghijklmnop' })],
+        ['react to no message', (api) => api.react({ messageId: `${unknown}:abcdefgh`, emoji: '👍' })],
+        ['downloadAttachment of a text message', (api) => api.downloadAttachment({ messageId: paged[0].id })],
+        ['markRead of no conversation', (api) => api.markRead({ conversationId: `d:${unknown}` })],
+        ['sendText to no group', (api) => api.sendText({ conversationId: 'g:nosuchgroup', text: 'x' })],
+        ['leaveGroup of no group', (api) => api.leaveGroup({ conversationId: 'g:nosuchgroup' })],
       ];
       for (const [what, run] of cases) {
         const viaEngine = await rejection(run(c.engines.alice), `${what} (engine)`);

@@ -9,7 +9,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket as NodeWebSocket } from 'ws';
 import { connectWebHost, type RemoteMessenger } from '../../src/renderer/api-client.ts';
 import { startWebHost, type WebHost } from '../../src/web-host/server.ts';
@@ -66,3 +66,31 @@ runMessengerApiContract(
   },
   { boundary: true },
 );
+
+describe('web host client when the host goes away', () => {
+  it('a call in flight and every later call reject with a stable code instead of hanging, and onClose fires', async () => {
+    const cores = new Cores();
+    const staticDir = mkdtempSync(join(tmpdir(), 'parley-contract-ui-'));
+    writeFileSync(join(staticDir, 'index.html'), '<!doctype html><title>Parley</title>');
+    try {
+      const engine = await cores.core();
+      // getSettings never answers here, so the call is certainly in flight when the host stops.
+      const stuck = new Proxy(engine, {
+        get: (target, name) => (name === 'getSettings' ? () => new Promise(() => undefined) : Reflect.get(target, name, target).bind(target)),
+      });
+      const host = await startWebHost({ api: stuck, staticDir });
+      const remote = await connectWebHost(`ws://127.0.0.1:${host.port}/api?token=${encodeURIComponent(host.token)}`);
+      let closed = false;
+      remote.onClose(() => (closed = true));
+      expect(await remote.api.getAccount({})).toBeNull();
+      const inFlight = remote.api.getSettings({});
+      await host.close();
+      await expect(inFlight).rejects.toMatchObject({ code: 'internal', message: expect.stringMatching(/reload/i) });
+      await expect.poll(() => closed).toBe(true);
+      await expect(remote.api.getAccount({})).rejects.toMatchObject({ code: 'internal', message: expect.stringMatching(/reload/i) });
+    } finally {
+      await cores.closeAll();
+      rmSync(staticDir, { recursive: true, force: true });
+    }
+  });
+});
