@@ -424,6 +424,7 @@ export function runMessengerApiContract(name: string, open: (relay: TestRelay) =
         ['markRead of no conversation', (api) => api.markRead({ conversationId: `d:${unknown}` })],
         ['sendText to no group', (api) => api.sendText({ conversationId: 'g:nosuchgroup', text: 'x' })],
         ['leaveGroup of no group', (api) => api.leaveGroup({ conversationId: 'g:nosuchgroup' })],
+        ['getHistory with a cursor that is not one', (api) => api.getHistory({ conversationId: direct, before: 'not-a-cursor' })],
       ];
       for (const [what, run] of cases) {
         const viaEngine = await rejection(run(c.engines.alice), `${what} (engine)`);
@@ -466,6 +467,14 @@ export function runMessengerApiContract(name: string, open: (relay: TestRelay) =
         if (want.userId) expect(v.userId, `call ${i}`).toBe(want.userId);
         if (want.first) expect(v.messages![0].id, `call ${i}`).toBe(want.first);
       });
+    });
+
+    it('every event either client received in this session was plain JSON', () => {
+      const all = [...aliceLog.events, ...bobLog.events];
+      for (const type of ['message.added', 'message.updated', 'message.status', 'conversation.updated', 'typing', 'draft.changed', 'connection']) {
+        expect(all.some((e) => e.type === type), `saw a ${type} event`).toBe(true);
+      }
+      for (const e of all) expectPlainJson(e, `event ${e.type}`);
     });
 
     if (options.boundary) {
