@@ -11,7 +11,6 @@
 // then contacts, then messages …); that keeps one relay and two profiles per file and the
 // whole suite well under a minute.
 import {
-  API_ERROR_CODES,
   MESSENGER_API_METHODS,
   type Account,
   type Message,
@@ -26,6 +25,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Messenger } from '../../src/core/messenger.ts';
 import { eventually, startTestRelay, type TestRelay } from '../support/harness.ts';
+import { EventLog, expectPlainJson, randomUserId, rejection, within } from './contract-support.ts';
 
 export interface ContractClients {
   alice: MessengerApi;
@@ -52,53 +52,6 @@ export interface ContractOptions {
   boundary: boolean;
 }
 
-/** Holds every event one client's subscribe delivered, in arrival order. */
-class EventLog {
-  readonly events: MessengerEvent[] = [];
-  readonly off: () => void;
-  constructor(api: MessengerApi) {
-    this.off = api.subscribe((e) => this.events.push(e));
-  }
-  index(pred: (e: MessengerEvent) => boolean, from = 0): number {
-    return this.events.findIndex((e, i) => i >= from && pred(e));
-  }
-  async waitFor(what: string, pred: (e: MessengerEvent) => boolean, from = 0): Promise<number> {
-    return (await eventually(() => this.index(pred, from) + 1, what)) - 1;
-  }
-}
-
-/** A value the UI gets must survive JSON and structured cloning unchanged (no Dates, bytes, undefined-vs-null drift, class instances). */
-export function expectPlainJson(value: unknown, what: string): void {
-  expect(value, `${what} is a value`).not.toBeUndefined();
-  expect(JSON.parse(JSON.stringify(value)), `${what} survives a JSON round trip unchanged`).toStrictEqual(value);
-  expect(structuredClone(value), `${what} survives structuredClone unchanged`).toStrictEqual(value);
-}
-
-/** What a rejected call gives the UI: the code it branches on and a sentence for people, never a stack. */
-async function rejection(p: Promise<unknown>, what: string): Promise<{ code: string; message: string }> {
-  const outcome = await p.then(
-    (value) => ({ ok: true as const, value }),
-    (error: unknown) => ({ ok: false as const, error }),
-  );
-  if (outcome.ok) throw new Error(`${what}: expected a rejection, got ${JSON.stringify(outcome.value)?.slice(0, 200)}`);
-  const err = outcome.error as { code?: unknown; message?: unknown };
-  expect(err, `${what} rejects with an Error`).toBeInstanceOf(Error);
-  expect(Object.keys(API_ERROR_CODES), `${what}: a stable code`).toContain(err.code);
-  expect(typeof err.message, `${what}: a message`).toBe('string');
-  expect(err.message as string, `${what}: no stack trace in the message`).not.toMatch(/\n\s+at |\.ts:\d+|node:internal/);
-  return { code: err.code as string, message: err.message as string };
-}
-
-/** Rejects instead of hanging: a transport that never answers fails the test with the method named. */
-function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout;
-  return Promise.race([p, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what} did not answer within ${ms} ms`)), ms))).finally(() => clearTimeout(timer))]);
-}
-
-function randomUserId(): string {
-  const alphabet = 'abcdefghijklmnopqrstuvwxyz234567';
-  return Array.from(randomBytes(32), (b) => alphabet[b % 32]).join('');
-}
 
 const RANK = { pending: 0, sent: 1, delivered: 2, read: 3, failed: -1 } as const;
 
