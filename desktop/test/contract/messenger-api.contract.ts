@@ -52,7 +52,7 @@ export interface ContractOptions {
   boundary: boolean;
 }
 
-
+/** How far a message status has come; a status event never goes back. */
 const RANK = { pending: 0, sent: 1, delivered: 2, read: 3, failed: -1 } as const;
 
 export function runMessengerApiContract(name: string, open: (relay: TestRelay) => Promise<ContractClients>, options: ContractOptions): void {
