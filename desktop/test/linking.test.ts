@@ -164,6 +164,22 @@ describe('device linking', () => {
     await online(again);
   });
 
+  it('a code left behind for a new account is not completed by a late approval, and adds no device', async () => {
+    const alice = await cores.user(relay, 'Alice');
+    await online(alice);
+    const fresh = await cores.core();
+    const code = await fresh.startDeviceLink({ deviceName: 'Desktop', relayUrl: `http://${relay.host}` });
+    // The user went back from "I already have Parley" and created an account instead.
+    await fresh.createAccount({ displayName: 'Someone new', relayUrl: `http://${relay.host}` });
+    const mailbox = new URL(code.code.replace('parley://', 'http://x/')).searchParams.get('u');
+    await eventually(async () => ((await (await fetch(`http://${relay.host}/v1/users/${mailbox}/device-list`)).json()) as { version: number }).version === 2, 'mailbox retired');
+
+    const request = await alice.inspectLinkCode({ code: code.code });
+    await expect(alice.approveLink({ requestId: request.requestId })).rejects.toMatchObject({ code: 'link_expired' });
+    expect(await alice.listDevices()).toHaveLength(1);
+    expect((await fresh.getAccount())!.displayName).toBe('Someone new');
+  });
+
   it('refuses an expired or damaged code', async () => {
     const alice = await cores.user(relay, 'Alice');
     await expect(alice.inspectLinkCode({ code: 'parley://link?r=x' })).rejects.toMatchObject({ code: 'bad_invite' });

@@ -193,6 +193,11 @@ export class DeviceLinker {
     p.listener.stop();
   }
 
+  /** This profile got an account another way (createAccount): a code shown before must not complete later. */
+  abandon(): void {
+    this.cancel();
+  }
+
   /** Ends the pending link for good (expired, replaced or completed): forget it and retire the mailbox. */
   private cancel(): void {
     const p = this.pending;
@@ -203,7 +208,7 @@ export class DeviceLinker {
 
   private async onMailbox(entries: DeliveredEntry[]): Promise<void> {
     const p = this.pending;
-    if (!p || p.done) return;
+    if (!p || p.done || this.host.self()) return;
     for (const entry of entries) {
       let opened;
       try {
@@ -288,6 +293,13 @@ export class DeviceLinker {
     const deviceId = deviceIdFromSigningKey(fromBase64Url(offer.signingKey));
     let snapshotAt = 0;
     try {
+      // The mailbox must still be there (not expired, not retired by an account made on that
+      // device instead) before our list names the new device: otherwise nothing would ever speak for it.
+      const claim = await http.claimBundles(offer.mailboxUserId);
+      const mailboxList = verifyDeviceList(claim.deviceList, { expectedUserId: offer.mailboxUserId }).list;
+      const bundles: Record<string, PrekeyBundle> = {};
+      for (const b of claim.bundles) bundles[b.device.id] = b;
+      if (!mailboxList.devices.some((d) => bundles[d.id])) throw new ApiError('link_expired');
       // The snapshot first (an encrypted blob), so little happens between publishing the list
       // and the new device publishing its keys: what is sent to us in between misses it.
       snapshotAt = this.host.clock.now();
@@ -304,10 +316,6 @@ export class DeviceLinker {
       }
       // The account key, the list and the blob's key, X3DH-encrypted to the mailbox the code names.
       const provision = { v: 1, kind: 'link-provision', account, displayName: self.displayName, handle: self.handle, deviceList: list, snapshot: { blob: blob.id, key: sealed.key, digest: sealed.digest } };
-      const claim = await http.claimBundles(offer.mailboxUserId);
-      const mailboxList = verifyDeviceList(claim.deviceList, { expectedUserId: offer.mailboxUserId }).list;
-      const bundles: Record<string, PrekeyBundle> = {};
-      for (const b of claim.bundles) bundles[b.device.id] = b;
       const out = fanOut({ self: this.host.crypto.requireDevice(), plaintext: utf8(JSON.stringify(provision)), lists: [mailboxList], sessions: {}, bundles });
       if (out.missing.length || out.to.length === 0) throw new ApiError('link_expired');
       const res = await this.host.send({ cid: newClientMsgId(), to: out.to, check: out.check });

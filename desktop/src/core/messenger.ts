@@ -612,6 +612,7 @@ export class Messenger implements MessengerApi {
       }
     }
     this.persistNewDevice(account, device, list, { displayName: p.displayName, handle, relayUrl: p.relayUrl });
+    this.linker.abandon(); // a link code shown before on this profile must not complete now
     this.connect();
     return this.account(this.requireIdentity());
   }
