@@ -144,7 +144,7 @@ describe('linking a second device in the browser', () => {
     expect(await bob.message('yes, written on my laptop').evaluate((el) => el.classList.contains('out'))).toBe(false);
   }, 60_000);
 
-  it('a third device links by a picture of its QR code, scanned on the first device', async () => {
+  it('a third device links by a picture of its QR code, scanned on the first device, even with its window reloaded meanwhile', async () => {
     const page = tablet.page;
     await page.getByRole('button', { name: 'I already have Parley' }).click();
     await page.getByLabel('This device’s name').fill('Alice’s tablet');
@@ -153,6 +153,10 @@ describe('linking a second device in the browser', () => {
     await qr.waitFor();
     const png = await qr.screenshot();
     const words = await page.getByTestId('link-words').textContent();
+    // The window is reloaded while the code is out: the core keeps listening, and the
+    // first screen shows the link when it completes.
+    await page.reload();
+    await page.getByRole('button', { name: 'Create account' }).waitFor();
 
     await openLinkDialog(alice.page);
     await linkDialog(alice.page).getByLabel('Choose image…').setInputFiles({ name: 'link-code.png', mimeType: 'image/png', buffer: png });
