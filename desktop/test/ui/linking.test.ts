@@ -116,6 +116,8 @@ describe('linking a second device in the browser', () => {
     await expect.poll(() => linkDialog(alice.page).getByRole('alert').textContent(), POLL).toContain('cannot reach your relay');
     expect(await laptop.messenger.getAccount()).toBeNull();
     await relay.start();
+    // As a person would: wait for the offline banner to go, then approve again.
+    await alice.page.getByTestId('connection-banner').waitFor({ state: 'detached' });
     await linkDialog(alice.page).getByRole('button', { name: 'Approve' }).click();
     await linkDialog(alice.page).waitFor({ state: 'hidden' });
 
