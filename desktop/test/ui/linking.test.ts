@@ -80,6 +80,29 @@ describe('linking a second device in the browser', () => {
     expect(await laptop.messenger.getAccount()).toBeNull();
   }, 60_000);
 
+  it('an expired code says so and "Get a new code" shows a fresh one', async () => {
+    // A second window on the laptop's host, with the page's clock under the test's control.
+    const context = await browser.newContext({ viewport: { width: 1180, height: 760 } });
+    try {
+      await context.clock.install();
+      const page = await context.newPage();
+      await page.goto(laptop.host.url);
+      await page.getByRole('button', { name: 'I already have Parley' }).click();
+      await page.getByRole('button', { name: 'Get a link code' }).click();
+      const first = await page.getByTestId('link-code').getAttribute('data-code');
+      await context.clock.fastForward('10:01');
+      await page.getByText('This code has expired.').waitFor();
+      expect(await page.getByTestId('link-code').count()).toBe(0);
+      // Back to the core's time (the page's clock was the only one moved), then a new code.
+      await context.clock.setSystemTime(Date.now());
+      await page.getByRole('button', { name: 'Get a new code' }).click();
+      await expect.poll(() => page.getByTestId('link-code').getAttribute('data-code'), POLL).not.toBe(first);
+      await expect.poll(() => page.getByTestId('link-expiry').textContent(), POLL).toMatch(/Expires in (9:\d\d|10:00)/);
+    } finally {
+      await context.close();
+    }
+  }, 60_000);
+
   it('a wrong code on the first device is a clear error and approves nothing', async () => {
     await openLinkDialog(alice.page);
     await enterCode(alice.page, 'hello there');
