@@ -13,6 +13,17 @@ const offer: LinkOffer = {
 beforeAll(() => sodiumReady());
 
 describe('link codes', () => {
+  it('verification words are always five real words (regression: a 62-word list left gaps)', () => {
+    const seen = new Set<string>();
+    for (let i = 0; i < 400; i++) {
+      const words = verificationWords({ mailboxUserId: offer.mailboxUserId, signingKey: `${String(i).padStart(4, '0')}${'C'.repeat(39)}` }).split(' ');
+      expect(words).toHaveLength(5);
+      for (const w of words) expect(w).toMatch(/^[a-z]+$/);
+      words.forEach((w) => seen.add(w));
+    }
+    expect(seen.size).toBe(64);
+  });
+
   it('round-trips through the parley://link form, names included', () => {
     const code = formatLinkCode(offer);
     expect(code.startsWith('parley://link?')).toBe(true);

@@ -34,7 +34,9 @@ const WORDS = (
   'apple anchor arrow badge basil beach cabin candle cedar cloud comet coral delta dune eagle ember ' +
   'fable fern flint forest frost garnet glade harbor hazel island ivory jasper kettle lagoon lantern lemon ' +
   'maple meadow mint nectar oasis olive orbit otter pebble pepper piano planet quartz raven river saffron ' +
-  'salmon shell silver sparrow spruce stone sunset thistle tiger tulip velvet walnut willow zephyr'
+  'salmon shell silver sparrow spruce stone sunset thistle tiger tulip velvet walnut willow zephyr ' +
+  // 64 words for 6 bits: with 62, indexes 62 and 63 showed as a missing word.
+  'acorn bamboo'
 ).split(' ');
 
 /** Five words (30 bits) over both keys in the code; both devices show them. */
