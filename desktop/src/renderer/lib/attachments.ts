@@ -1,6 +1,8 @@
 // Attachments in the renderer: file bytes to base64url for sendAttachment, a small image
 // thumbnail drawn on a canvas (the core has no image codec; the thumbnail travels inside the
-// end-to-end message), and human-readable sizes.
+// end-to-end message), human-readable sizes, and readAttachment's bytes as an object URL
+// (the full-size viewer) or a download ("Save").
+import type { AttachmentData, AttachmentInfo, MessengerApi } from '@parley/common/api/index';
 
 /** Longest side of a thumbnail, in pixels. */
 export const THUMB_MAX = 320;
@@ -75,5 +77,48 @@ export async function makeThumbnail(file: Blob): Promise<Thumbnail | null> {
   }
 }
 
-/** Full-size previews of images this window sent or opened, by message id (session only: the core keeps the bytes on disk). */
-export const fullSizeUrls = new Map<string, string>();
+export function base64urlToBytes(b64url: string): Uint8Array<ArrayBuffer> {
+  const bin = atob(b64url.replace(/-/g, '+').replace(/_/g, '/') + '='.repeat((4 - (b64url.length % 4)) % 4));
+  const out = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+  return out;
+}
+
+/** An object URL for readAttachment's answer; the caller revokes it. */
+export function objectUrlOf(file: AttachmentData): string {
+  return URL.createObjectURL(new Blob([base64urlToBytes(file.data)], { type: file.mime || 'application/octet-stream' }));
+}
+
+/**
+ * "Save": hands the bytes to the browser's download (in Electron, the same `download`
+ * attribute opens the save dialog). The URL is revoked a minute later, not at once: the
+ * download reads it after the click returns.
+ */
+export function saveFile(file: AttachmentData): void {
+  const url = objectUrlOf(file);
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = file.name;
+  a.rel = 'noopener';
+  a.style.display = 'none';
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 60_000);
+}
+
+/**
+ * readAttachment, downloading first when the file is not on this device yet, and once more
+ * when the saved copy turns out to be gone or changed (attachment_missing).
+ */
+export async function readOriginal(api: MessengerApi, messageId: string, state: AttachmentInfo['state']): Promise<AttachmentData> {
+  if (state !== 'downloaded') await api.downloadAttachment({ messageId });
+  try {
+    return await api.readAttachment({ messageId });
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    if (code !== 'attachment_missing' && code !== 'attachment_not_downloaded') throw err;
+    await api.downloadAttachment({ messageId });
+    return api.readAttachment({ messageId });
+  }
+}

@@ -9,6 +9,7 @@ import type {
   ConversationId,
   MessengerApi,
   MessengerEvent,
+  SearchHit,
   Settings,
   Theme,
 } from '@parley/common/api/index';
@@ -27,6 +28,8 @@ export class AppState {
   toasts = $state<Toast[]>([]);
   /** Set when the core reports a contact's key change, per conversation. */
   keyChanged = $state<Record<ConversationId, number>>({});
+  /** A search hit to show: its conversation opens scrolled to it (ConversationView takes it). */
+  jumpTo = $state<{ conversationId: ConversationId; messageId: string; cursor: string } | null>(null);
 
   readonly selected = $derived(this.conversations.find((c) => c.id === this.selectedId) ?? null);
   readonly totalUnread = $derived(this.conversations.reduce((n, c) => n + (c.muted ? 0 : c.unreadCount), 0));
@@ -55,6 +58,12 @@ export class AppState {
   nameOf(userId: string): string {
     if (userId === this.account?.userId) return 'You';
     return this.contacts.find((c) => c.userId === userId)?.displayName ?? `${userId.slice(0, 8)}…`;
+  }
+
+  /** Opens a search hit's conversation at the message, however far back it is. */
+  openAt(hit: SearchHit): void {
+    this.jumpTo = { conversationId: hit.conversationId, messageId: hit.messageId, cursor: hit.cursor };
+    this.selectedId = hit.conversationId;
   }
 
   /** Other parts (the open conversation's timeline) listen to the same stream. */
