@@ -345,16 +345,20 @@ export function runMessengerApiContract(name: string, open: (relay: TestRelay) =
       await bobLog.waitFor('Bob sees it removed', (e) => e.type === 'message.updated' && e.message.id === target.id && e.message.reactions.length === 0);
     });
 
-    it('attachments: sendAttachment with data, the other side downloads it', async () => {
+    it('attachments: sendAttachment with data, the other side downloads it and reads the bytes back', async () => {
       const bytes = randomBytes(3000);
       const sent = await alice.sendAttachment({ conversationId: direct, name: 'notes.bin', mime: 'application/octet-stream', data: bytes.toString('base64url'), caption: 'the file' });
       expectPlainJson(sent, 'sendAttachment');
       expect(sent.body).toMatchObject({ kind: 'attachment', text: 'the file', attachment: { name: 'notes.bin', size: 3000, state: 'downloaded', thumbnail: null } });
       const remote = await eventually(async () => (await bob.getHistory({ conversationId: toAlice })).messages.find((m) => m.id === sent.id), 'Bob gets the attachment message');
       expect(remote.body).toMatchObject({ kind: 'attachment', attachment: { size: 3000, state: 'remote' } });
+      expect(await rejection(bob.readAttachment({ messageId: sent.id }), 'readAttachment before the download')).toMatchObject({ code: 'attachment_not_downloaded' });
       const done = await bob.downloadAttachment({ messageId: sent.id });
       expectPlainJson(done, 'downloadAttachment');
       expect(done.body).toMatchObject({ kind: 'attachment', attachment: { name: 'notes.bin', size: 3000, state: 'downloaded' } });
+      const read = await bob.readAttachment({ messageId: sent.id });
+      expectPlainJson(read, 'readAttachment');
+      expect(read).toEqual({ name: 'notes.bin', mime: 'application/octet-stream', size: 3000, data: bytes.toString('base64url') });
     });
 
     it('an engine error keeps its code and sentence across the transport', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { RowHeights, rowAt, visibleRange } from './virtual-window.ts';
+import { RowHeights, centredScrollTop, rowAt, visibleRange } from './virtual-window.ts';
 
 describe('virtual window', () => {
   it('uses the estimate until a row is measured, then the measurement', () => {
@@ -32,5 +32,17 @@ describe('virtual window', () => {
     h.set('a', 99);
     h.retain(['b']);
     expect(h.get('a')).toBe(10);
+  });
+
+  it('centres a jump target in the viewport, and does not scroll above the top for an early row', () => {
+    const h = new RowHeights(() => 50);
+    const keys = Array.from({ length: 1_000 }, (_, i) => `m${i}`);
+    h.set('m500', 90);
+    const layout = h.layout(keys);
+    const top = centredScrollTop(layout, 500, 600);
+    // The row's middle sits at the viewport's middle.
+    expect(layout.offsets[500] + 45 - top).toBe(300);
+    expect(visibleRange(layout, top, 600, 0).start).toBeLessThanOrEqual(500);
+    expect(centredScrollTop(layout, 2, 600)).toBe(0);
   });
 });

@@ -60,3 +60,10 @@ export function visibleRange(layout: RowLayout, scrollTop: number, viewport: num
   const end = Math.min(n, rowAt(layout.offsets, scrollTop + viewport + overscanPx) + 1);
   return { start, end };
 }
+
+/** The scrollTop that puts row `index` in the middle of a viewport of the given height (never above the top). */
+export function centredScrollTop(layout: RowLayout, index: number, viewport: number): number {
+  const top = layout.offsets[index] ?? 0;
+  const height = (layout.offsets[index + 1] ?? top) - top;
+  return Math.max(0, top - (viewport - height) / 2);
+}
