@@ -166,14 +166,14 @@ describe('the conversation view', () => {
     const target = alice.message('the zeppelin leaves');
     await target.waitFor();
     const list = page.getByTestId('message-list');
-    // In the viewport, not merely in the DOM, and highlighted.
+    // Highlighted (checked first: the glow lasts about 2 s), and in the viewport, not merely in the DOM.
+    await expect.poll(() => target.getAttribute('data-highlighted'), POLL).toBe('true');
     await expect
       .poll(async () => {
         const [t, l] = [await target.boundingBox(), await list.boundingBox()];
         return !!t && !!l && t.y >= l.y && t.y + t.height <= l.y + l.height;
       }, POLL)
       .toBe(true);
-    expect(await target.getAttribute('data-highlighted')).toBe('true');
     await page.getByTestId('search-hit').first().waitFor(); // the results stay while you read
     await alice.screenshot('search-jump');
     await expect.poll(() => target.getAttribute('data-highlighted'), POLL).toBeNull();
