@@ -54,10 +54,11 @@ function pngFile(name: string, bytes: Buffer): string {
   return path;
 }
 
-/** The text of the QR code in a PNG (a screenshot), or null. */
-function decodePng(bytes: Buffer): string | null {
+/** The text of the QR code in a PNG (a screenshot), or null; `darkOnLight` refuses to read an inverted code. */
+function decodePng(bytes: Buffer, opts: { darkOnLight?: boolean } = {}): string | null {
   const png = PNG.sync.read(bytes);
-  return jsQR(new Uint8ClampedArray(png.data.buffer, png.data.byteOffset, png.data.length), png.width, png.height)?.data ?? null;
+  const pixels = new Uint8ClampedArray(png.data.buffer, png.data.byteOffset, png.data.length);
+  return jsQR(pixels, png.width, png.height, { inversionAttempts: opts.darkOnLight ? 'dontInvert' : 'attemptBoth' })?.data ?? null;
 }
 
 /** Reads the QR code an element shows from its pixels on screen. */
@@ -122,7 +123,7 @@ afterAll(async () => {
 });
 
 describe('QR codes', () => {
-  it("shows Alice's invite as a QR code that reads, from its pixels, as her invite link", async () => {
+  it("shows Alice's invite as a QR code that reads, from its pixels, as her invite link (dark on white in the dark theme too)", async () => {
     const d = await openAddContact(alice);
     const field = alice.page.getByTestId('my-invite-link');
     await expect.poll(() => field.inputValue(), POLL).toMatch(/^parley:\/\/add\?/);
@@ -132,6 +133,14 @@ describe('QR codes', () => {
     expect(await readQrOnScreen(qr)).toBe(link);
     await d.getByText('Scan with Parley on another computer').waitFor();
     await alice.screenshot('add-contact-qr');
+    // In the dark theme the code stays dark modules on white: scanners need that contrast.
+    await alice.page.emulateMedia({ colorScheme: 'dark' });
+    try {
+      await expect.poll(() => alice.page.evaluate('getComputedStyle(document.querySelector("dialog")).backgroundColor'), POLL).not.toBe('rgb(255, 255, 255)');
+      expect(decodePng(await qr.screenshot(), { darkOnLight: true })).toBe(link);
+    } finally {
+      await alice.page.emulateMedia({ colorScheme: 'light' });
+    }
     await closeDialog(alice);
   }, 60_000);
 
