@@ -7,6 +7,7 @@
 //
 //   npm start                                   profile "default"
 //   PARLEY_PROFILE=bob npm start -- --web-port 0 a second profile beside the first
+//   npm start -- 'parley://add?…'               opens that invite in the add-contact flow
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -15,7 +16,8 @@ import { parseArgs } from 'node:util';
 const root = join(import.meta.dirname, '..');
 const dataDir = process.env.PARLEY_DATA_DIR ?? join(root, '.parley', 'relay');
 const port = process.env.PARLEY_PORT ?? '8787';
-const { values: args } = parseArgs({ options: { 'web-port': { type: 'string', default: '0' }, profile: { type: 'string' } } });
+const { values: args, positionals } = parseArgs({ allowPositionals: true, options: { 'web-port': { type: 'string', default: '0' }, profile: { type: 'string' } } });
+const links = positionals.filter((a) => /^parley:/i.test(a)).slice(0, 1);
 const profileName = args.profile ?? process.env.PARLEY_PROFILE ?? 'default';
 const profileDir = join(root, '.parley', 'profiles', profileName);
 const relayUrl = `http://127.0.0.1:${port}`;
@@ -76,7 +78,7 @@ if (await healthy()) {
 const electron = electronBinary();
 let app: ChildProcess;
 if (electron) {
-  app = spawn(electron, [join(root, 'desktop')], { stdio: 'inherit', env: { ...process.env, PARLEY_PROFILE_DIR: profileDir, PARLEY_RELAY_URL: relayUrl } });
+  app = spawn(electron, [join(root, 'desktop'), ...links], { stdio: 'inherit', env: { ...process.env, PARLEY_PROFILE_DIR: profileDir, PARLEY_RELAY_URL: relayUrl } });
 } else {
   console.log('No Electron binary is available on this machine (it cannot be downloaded here), so Parley opens in your browser through the web host instead.');
   // The UI is built once (about a second) and rebuilt by the browser tests when stale.
@@ -85,7 +87,7 @@ if (electron) {
   }
   app = spawn(
     process.execPath,
-    ['--import', 'tsx', join(root, 'desktop', 'src', 'web-host', 'main.ts'), '--profile', profileDir, '--relay', relayUrl, '--port', args['web-port']!],
+    ['--import', 'tsx', join(root, 'desktop', 'src', 'web-host', 'main.ts'), '--profile', profileDir, '--relay', relayUrl, '--port', args['web-port']!, ...links],
     { stdio: ['ignore', 'inherit', 'inherit'], cwd: join(root, 'desktop') },
   );
   console.log(`Profile "${profileName}" in ${profileDir}. Press Ctrl+C to stop.`);

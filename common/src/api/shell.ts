@@ -18,3 +18,31 @@ export interface ParleyShell {
   setOpenConversation(conversationId: string | null): void;
   readonly platform: 'darwin' | 'win32' | 'linux' | 'other';
 }
+
+// ---- The web host's stand-in for the shell. A browser has no preload, so the page and
+// the web host exchange these frames on the API WebSocket, beside the ApiWireFrames
+// (every shell frame carries `t: 'shell'`). The host validates each frame from the page.
+
+/** A notification the web host decided on (with the core's policy); the page shows it with the Web Notifications API. */
+export interface ShellNotification {
+  title: string;
+  body: string;
+  /** Notifications with the same tag replace each other (one per conversation; one for the count). */
+  tag: string;
+  /** What a click opens; null when the privacy level hides which conversation it was. */
+  conversationId: string | null;
+}
+
+/** Page → host. */
+export type ShellPageFrame =
+  /** The page listens for intents now: the host hands it those it kept (a link opened before the page connected). */
+  | { t: 'shell'; type: 'ready' }
+  /** What the user can see: the open conversation (null: none) and whether the page is focused and visible. */
+  | { t: 'shell'; type: 'state'; openConversationId: string | null; focused: boolean };
+
+/** Host → page. */
+export type ShellHostFrame =
+  | { t: 'shell'; type: 'intent'; intent: ShellIntent }
+  | { t: 'shell'; type: 'notify'; notification: ShellNotification }
+  /** A shell frame from the page was refused; the connection stays up. */
+  | { t: 'shell'; type: 'error'; error: { code: string; message: string } };

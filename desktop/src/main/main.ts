@@ -12,6 +12,7 @@ import { Messenger } from '../core/messenger.ts';
 import { stderrLog } from '../core/net/log.ts';
 import { API_CALL_CHANNEL, API_EVENT_CHANNEL, SHELL_INTENT_CHANNEL, SHELL_OPEN_CONVERSATION_CHANNEL, handleApiCall } from '../shell-logic/api-ipc.ts';
 import { DEEP_LINK_SCHEME, DeepLinkError, deepLinkFromArgv, parseDeepLink } from '../shell-logic/deep-link.ts';
+import { IntentGate } from '../shell-logic/intent-gate.ts';
 import { unreadTotal, type ShellPlatform } from '../shell-logic/tray-state.ts';
 import { contentSecurityPolicy } from '../shell-logic/window-security.ts';
 import { registerAppScheme, serveApp } from './app-protocol.ts';
@@ -43,6 +44,8 @@ let settings: Settings | null = null;
 let online = false;
 let openConversationId: string | null = null;
 const pendingLinks: string[] = [];
+// Intents wait here until the window's page has loaded (see intent-gate.ts).
+const intents = new IntentGate<ShellIntent>();
 
 if (!app.requestSingleInstanceLock()) {
   app.quit();
@@ -79,7 +82,7 @@ function fatal(err: unknown): void {
 }
 
 function sendIntent(intent: ShellIntent): void {
-  window?.webContents.send(SHELL_INTENT_CHANNEL, intent);
+  intents.push(intent);
 }
 
 function deepLink(raw: string): void {
@@ -132,7 +135,6 @@ async function start(): Promise<void> {
     iconPath: platform === 'linux' ? paths.appIcon() : undefined,
     settings: () => settings,
     conversations: () => conversations,
-    unreadTotal: () => unreadTotal(conversations),
     windowFocused: () => window?.isFocused() ?? false,
     openConversationId: () => openConversationId,
     onClick: (conversationId) => {
@@ -182,6 +184,12 @@ async function start(): Promise<void> {
     },
     log,
   );
+  // The preload registers its intent listener before the page's scripts run, and keeps
+  // what arrives until the UI subscribes; a message sent before the page has loaded at
+  // all is dropped by Electron, so the gate holds intents until then (and while reloading).
+  const contents = window.webContents;
+  contents.on('did-start-loading', () => intents.close());
+  contents.on('did-finish-load', () => intents.open((intent) => contents.send(SHELL_INTENT_CHANNEL, intent)));
   tray = new TrayController(platform, paths.trayIcons(), () => window, {
     open: () => window && showWindow(window),
     setMuted: (muted) => void api.updateSettings({ notificationsMuted: muted }).then((s) => ((settings = s), updateTray())),

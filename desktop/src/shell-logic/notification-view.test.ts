@@ -1,7 +1,7 @@
 import type { Message } from '@parley/common/api/index';
 import { describe, expect, it } from 'vitest';
 import { decideNotification } from '../core/notification-policy.ts';
-import { notificationInput, notificationView, type IncomingContext } from './notification-view.ts';
+import { notificationInput, notificationView, webNotification, type IncomingContext } from './notification-view.ts';
 
 const message: Message = {
   id: `${'b'.repeat(32)}:abcdefgh`,
@@ -69,5 +69,12 @@ describe('notification view', () => {
       options: { title: 'Bob', body: '📎 photo.jpg', silent: false },
       onClick: { conversationId: 'd:bob' },
     });
+  });
+
+  it('gives the web page plain text (no escaping), tagged per conversation, and one tag for the count', () => {
+    const web = (c: IncomingContext) => webNotification(decideNotification(notificationInput(c)));
+    expect(web(ctx)).toEqual({ title: 'Bob in Team', body: 'Ship it <b>now</b> & then', tag: 'parley:g:team', conversationId: 'g:team' });
+    expect(web({ ...ctx, settings: { ...ctx.settings, notificationPrivacy: 'count' } })).toEqual({ title: 'Parley', body: '2 new messages', tag: 'parley:count', conversationId: null });
+    expect(web({ ...ctx, settings: { ...ctx.settings, notificationPrivacy: 'off' } })).toBeNull();
   });
 });

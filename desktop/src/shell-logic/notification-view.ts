@@ -2,7 +2,7 @@
 // decision into the options of an Electron Notification plus what a click opens. The
 // policy (desktop/src/core/notification-policy.ts) decides WHETHER and WHAT; this module
 // only adapts, so the privacy levels are never re-decided in the shell.
-import type { Conversation, Message, Settings } from '@parley/common/api/index';
+import type { Conversation, Message, Settings, ShellNotification } from '@parley/common/api/index';
 import type { NotificationDecision, NotificationInput } from '../core/notification-policy.ts';
 import type { ShellPlatform } from './tray-state.ts';
 
@@ -66,4 +66,15 @@ export function notificationView(decision: NotificationDecision, platform: Shell
   if (platform === 'linux' && iconPath) options.icon = iconPath;
   if (platform === 'linux') options.urgency = 'normal';
   return { options, onClick: { conversationId: decision.conversationId } };
+}
+
+/**
+ * The same decision for the web host's page (Web Notifications API): plain text, no
+ * markup to escape (the browser shows the body as text). The tag makes a conversation's
+ * newer message replace its older notification, and keeps one "N new messages".
+ */
+export function webNotification(decision: NotificationDecision): ShellNotification | null {
+  if (!decision.show) return null;
+  const tag = decision.conversationId ? `parley:${decision.conversationId}` : 'parley:count';
+  return { title: decision.title, body: decision.body, tag, conversationId: decision.conversationId };
 }

@@ -26,6 +26,11 @@ export async function dispatchCall(api: MessengerApi, raw: string): Promise<Resu
   } catch {
     return null;
   }
+  return dispatchFrame(api, frame);
+}
+
+/** The same for a frame already decoded (the host decodes once to tell shell frames from calls). */
+export async function dispatchFrame(api: MessengerApi, frame: unknown): Promise<ResultFrame | null> {
   const f = frame as Partial<{ t: string; id: number; method: unknown; params: unknown }>;
   if (!f || f.t !== 'call' || typeof f.id !== 'number' || !Number.isSafeInteger(f.id)) return null;
   const id = f.id;

@@ -1,11 +1,14 @@
 // `parley-web`: runs a real Messenger on a profile directory and serves the UI to a
-// browser through the web host, printing the URL to open.
-//   node --import tsx desktop/src/web-host/main.ts --profile DIR [--relay URL] [--port N]
+// browser through the web host, printing the URL to open. A parley:// link given as an
+// argument opens in the page (the add-contact flow) once it has loaded.
+//   node --import tsx desktop/src/web-host/main.ts --profile DIR [--relay URL] [--port N] [parley://add?…]
 import { parseArgs } from 'node:util';
 import { Messenger } from '../core/messenger.ts';
+import { deepLinkFromArgv } from '../shell-logic/deep-link.ts';
 import { UI_DIST, startWebHost } from './server.ts';
 
-const { values } = parseArgs({
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
   options: {
     profile: { type: 'string' },
     relay: { type: 'string', default: 'http://127.0.0.1:8787' },
@@ -13,13 +16,21 @@ const { values } = parseArgs({
   },
 });
 if (!values.profile) {
-  console.error('usage: web-host --profile DIR [--relay URL] [--port N]');
+  console.error('usage: web-host --profile DIR [--relay URL] [--port N] [parley://add?…]');
   process.exit(2);
 }
 
 const messenger = await Messenger.open({ profileDir: values.profile });
-const host = await startWebHost({ api: messenger, staticDir: UI_DIST, port: Number(values.port), defaultRelayUrl: values.relay });
+const host = await startWebHost({
+  api: messenger,
+  staticDir: UI_DIST,
+  port: Number(values.port),
+  defaultRelayUrl: values.relay,
+  log: (msg) => console.error(`[parley-web] ${msg}`),
+});
 console.log(`Parley in your browser: ${host.url}`);
+const link = deepLinkFromArgv(positionals);
+if (link) host.openLink(link);
 
 let stopping = false;
 for (const sig of ['SIGINT', 'SIGTERM'] as const) {

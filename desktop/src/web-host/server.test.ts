@@ -4,6 +4,9 @@ import { get } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
+import { toBase64Url } from '@parley/common/encoding';
+import { userIdFromAccountKey } from '@parley/common/protocol';
+import { sodium } from '@parley/common/sodium';
 import { Messenger } from '../core/messenger.ts';
 import { startWebHost, tokenMatches, type WebHost } from './server.ts';
 
@@ -100,4 +103,50 @@ describe('web host', () => {
     expect(tokenMatches('abc', 'ab')).toBe(false);
     expect(tokenMatches('abc', null)).toBe(false);
   });
+
+  it('refuses a bad shell frame with an error frame (bad_params) and keeps the connection up', async () => {
+    const ws = await open(host.token);
+    const error = nextShellFrame(ws, 'error');
+    ws.send(JSON.stringify({ t: 'shell', type: 'state', openConversationId: '../etc', focused: true }));
+    expect(await error).toEqual({ t: 'shell', type: 'error', error: { code: 'bad_params', message: expect.stringContaining('openConversationId') } });
+    expect(await call(ws, { t: 'call', id: 9, method: 'getAccount', params: {} })).toMatchObject({ id: 9, ok: true });
+    ws.close();
+  });
+
+  it('records what the page reports (open conversation, focus), and forgets a page that disconnects', async () => {
+    const ws = await open(host.token);
+    ws.send(JSON.stringify({ t: 'shell', type: 'state', openConversationId: 'd:bob', focused: true }));
+    await expect.poll(() => host.shellState()).toEqual({ windowFocused: true, openConversationId: 'd:bob', pages: 1 });
+    ws.send(JSON.stringify({ t: 'shell', type: 'state', openConversationId: 'd:bob', focused: false }));
+    await expect.poll(() => host.shellState()).toEqual({ windowFocused: false, openConversationId: null, pages: 1 });
+    ws.close();
+    await expect.poll(() => host.shellState().pages).toBe(0);
+  });
+
+  it('keeps a parley:// link opened before any page listens and hands it to the first page that says ready; refuses a bad one', async () => {
+    const pk = sodium().crypto_sign_keypair().publicKey;
+    const link = `parley://add/?n=Carol&u=${userIdFromAccountKey(pk)}&r=${encodeURIComponent('wss://relay.example.org')}&f=${toBase64Url(pk)}`;
+    const intent = host.openLink(link);
+    expect(intent).toMatchObject({ type: 'add-contact', name: 'Carol', link: expect.stringMatching(/^parley:\/\/add\?u=/) });
+    const ws = await open(host.token);
+    const first = nextShellFrame(ws, 'intent');
+    ws.send(JSON.stringify({ t: 'shell', type: 'ready' }));
+    expect(await first).toEqual({ t: 'shell', type: 'intent', intent });
+    const refused = nextShellFrame(ws, 'intent');
+    expect(host.openLink('parley://settings?x=1')).toMatchObject({ type: 'link-refused' });
+    expect(await refused).toEqual({ t: 'shell', type: 'intent', intent: { type: 'link-refused', message: expect.stringContaining('only opens invite links') } });
+    ws.close();
+  });
 });
+
+function nextShellFrame(ws: WebSocket, type: string): Promise<unknown> {
+  return new Promise((resolve) => {
+    ws.on('message', function onMessage(data) {
+      const f = JSON.parse(String(data));
+      if (f.t === 'shell' && f.type === type) {
+        ws.off('message', onMessage);
+        resolve(f);
+      }
+    });
+  });
+}

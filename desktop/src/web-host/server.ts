@@ -1,7 +1,8 @@
 // The web host: the built UI and MessengerApi for a browser on this machine only.
 //
 //   GET /?token=…          the UI (vite build output), plus its static assets
-//   WS  /api?token=…       ApiWireFrames: calls in, results and pushed events out
+//   WS  /api?token=…       ApiWireFrames: calls in, results and pushed events out;
+//                          shell frames (t:'shell') both ways: see shell-host.ts
 //
 // Listens on 127.0.0.1 only. A random 256-bit token in the URL gates the API (compared in
 // constant time); the WebSocket must come from the host's own origin (a page on another
@@ -13,8 +14,10 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { extname, join, normalize, sep } from 'node:path';
 import { WebSocketServer, type WebSocket } from 'ws';
-import type { ApiWireFrame, MessengerApi } from '@parley/common/api/index';
-import { dispatchCall } from './api-dispatch.ts';
+import type { ApiWireFrame, MessengerApi, ShellHostFrame, ShellIntent } from '@parley/common/api/index';
+import { dispatchFrame } from './api-dispatch.ts';
+import { isShellFrame } from './shell-frames.ts';
+import { WebShellHost } from './shell-host.ts';
 
 /** Where `npm run build:ui -w desktop` (vite) writes the UI. */
 export const UI_DIST = join(import.meta.dirname, '..', '..', 'dist', 'renderer');
@@ -29,6 +32,8 @@ export interface WebHostOptions {
   defaultRelayUrl?: string;
   /** Fixed token (tests); random otherwise. */
   token?: string;
+  /** Where the host reports refused links and failed notifications (nothing by default). */
+  log?: (msg: string) => void;
 }
 
 export interface WebHost {
@@ -36,6 +41,10 @@ export interface WebHost {
   url: string;
   port: number;
   token: string;
+  /** Opens a parley:// link in the page (add-contact flow, or the refusal as a toast); kept until a page listens. */
+  openLink(url: string): ShellIntent;
+  /** What the pages reported of the user's attention (the notification decision reads this). */
+  shellState(): { windowFocused: boolean; openConversationId: string | null; pages: number };
   close(): Promise<void>;
 }
 
@@ -95,16 +104,30 @@ export async function startWebHost(opts: WebHostOptions): Promise<WebHost> {
     wss.handleUpgrade(req, socket, head, (ws) => attach(ws));
   });
 
+  const shell = new WebShellHost(opts.api, opts.log);
+
   function attach(ws: WebSocket): void {
-    const send = (f: ApiWireFrame) => {
+    const send = (f: ApiWireFrame | ShellHostFrame) => {
       if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(f));
     };
     const unsubscribe = opts.api.subscribe((event) => send({ t: 'event', event }));
+    const page = { send };
+    const detach = shell.attach(page);
     ws.on('message', (data, isBinary) => {
       if (isBinary) return;
-      void dispatchCall(opts.api, data.toString()).then((r) => r && send(r));
+      let frame: unknown;
+      try {
+        frame = JSON.parse(data.toString());
+      } catch {
+        return;
+      }
+      if (isShellFrame(frame)) shell.receive(page, frame);
+      else void dispatchFrame(opts.api, frame).then((r) => r && send(r));
     });
-    ws.on('close', unsubscribe);
+    ws.on('close', () => {
+      unsubscribe();
+      detach();
+    });
     ws.on('error', () => ws.terminate());
   }
 
@@ -119,7 +142,10 @@ export async function startWebHost(opts: WebHostOptions): Promise<WebHost> {
     url: `http://127.0.0.1:${port}/?${query}`,
     port,
     token,
+    openLink: (url) => shell.openLink(url),
+    shellState: () => shell.state(),
     async close() {
+      shell.close();
       for (const ws of wss.clients) ws.terminate();
       wss.close();
       server.closeAllConnections();

@@ -11,8 +11,10 @@ import type {
   MessengerEvent,
   SearchHit,
   Settings,
+  ShellIntent,
   Theme,
 } from '@parley/common/api/index';
+import type { RendererShell } from '../shell.ts';
 
 export type Toast = { id: number; text: string };
 
@@ -30,6 +32,10 @@ export class AppState {
   keyChanged = $state<Record<ConversationId, number>>({});
   /** A search hit to show: its conversation opens scrolled to it (ConversationView takes it). */
   jumpTo = $state<{ conversationId: ConversationId; messageId: string; cursor: string } | null>(null);
+  /** The shell around the UI (Electron's or the web host's); set at boot. */
+  shell: RendererShell | null = null;
+  /** Shell intents not acted on yet: they wait (e.g. through onboarding) until the main layout takes them. */
+  intents = $state<ShellIntent[]>([]);
 
   readonly selected = $derived(this.conversations.find((c) => c.id === this.selectedId) ?? null);
   readonly totalUnread = $derived(this.conversations.reduce((n, c) => n + (c.muted ? 0 : c.unreadCount), 0));
@@ -70,6 +76,16 @@ export class AppState {
   listen(listener: (e: MessengerEvent) => void): () => void {
     this.eventListeners.add(listener);
     return () => this.eventListeners.delete(listener);
+  }
+
+  receiveIntent(intent: ShellIntent): void {
+    this.intents = [...this.intents, intent];
+  }
+
+  takeIntents(): ShellIntent[] {
+    const taken = this.intents;
+    if (taken.length) this.intents = [];
+    return taken;
   }
 
   toast(text: string): void {
