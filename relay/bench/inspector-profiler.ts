@@ -7,12 +7,22 @@ import WebSocket from 'ws';
 export class InspectorProfiler {
   private nextId = 1;
   private readonly pending = new Map<number, (result: unknown) => void>();
+  private readonly listeners = new Map<string, Set<(params: unknown) => void>>();
 
   private constructor(private readonly ws: WebSocket) {
     ws.on('message', (data: Buffer) => {
-      const m = JSON.parse(data.toString()) as { id?: number; result?: unknown };
+      const m = JSON.parse(data.toString()) as { id?: number; result?: unknown; method?: string; params?: unknown };
       if (m.id !== undefined) this.pending.get(m.id)?.(m.result);
+      else if (m.method) for (const l of this.listeners.get(m.method) ?? []) l(m.params);
     });
+  }
+
+  /** Listens to a protocol event (e.g. HeapProfiler.addHeapSnapshotChunk); returns the remover. */
+  on(method: string, listener: (params: unknown) => void): () => void {
+    let set = this.listeners.get(method);
+    if (!set) this.listeners.set(method, (set = new Set()));
+    set.add(listener);
+    return () => set.delete(listener);
   }
 
   static async connect(url: string, profiler = true): Promise<InspectorProfiler> {

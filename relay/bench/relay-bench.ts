@@ -19,7 +19,9 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sodiumReady } from '@parley/common/sodium';
+import { census, diffCensus, writeHeapSnapshot } from './heap-snapshot.ts';
 import { InspectorProfiler } from './inspector-profiler.ts';
+import { SyscallCount } from './syscall-count.ts';
 import { cpuModel, cpuSeconds, loadAverage, rssBytes } from './proc-stats.ts';
 import { summarise } from './profile-summary.ts';
 import type { GeneratorCommand, GeneratorMessage, W1Result, W2Result, W3Result } from './protocol.ts';
@@ -44,10 +46,16 @@ interface Options {
   relays: 1 | 2;
   /** Single Node relay, stored as the same-session baseline the Deno/Redis subsections compare with. */
   baseline: boolean;
+  /** W3: heap snapshots with no connections and with all open, diffed by constructor per connection. */
+  heap: boolean;
+  /** W3: connections (default 10,000; 1,000 with --quick). */
+  connections?: number;
+  /** W3: count the relay's socket-write system calls over the logins (strace; slows the relay, so its CPU figures mean nothing then). */
+  syscalls: boolean;
 }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { only: [...WORKLOADS], quick: false, profile: false, write: true, synchronous: 'FULL', relayFlags: [], renderOnly: false, runtime: 'node', relays: 1, baseline: false };
+  const o: Options = { only: [...WORKLOADS], quick: false, profile: false, write: true, synchronous: 'FULL', relayFlags: [], renderOnly: false, runtime: 'node', relays: 1, baseline: false, heap: false, syscalls: false };
   for (let i = 0; i < argv.length; i++) {
     const [flag, inline] = argv[i].split(/=(.*)/s, 2) as [string, string | undefined];
     const value = () => inline ?? argv[++i];
@@ -69,10 +77,17 @@ function parseArgs(argv: string[]): Options {
       if (n !== 1 && n !== 2) throw new Error(`--relays: 1 or 2, not ${n}`);
       o.relays = n;
     } else if (flag === '--baseline') o.baseline = true;
-    else throw new Error(`unknown option ${flag}\nUsage: relay-bench [--only ${WORKLOADS.join(',')}] [--quick] [--profile] [--no-write] [--sync FULL|NORMAL] [--relay-flag --name=value] [--runtime node|deno] [--relays 1|2] [--baseline]`);
+    else if (flag === '--heap') o.heap = true;
+    else if (flag === '--syscalls') o.syscalls = true;
+    else if (flag === '--connections') {
+      const n = Number(value());
+      if (!Number.isInteger(n) || n < 2) throw new Error(`--connections: a whole number ≥ 2, not ${n}`);
+      o.connections = n;
+    } else throw new Error(`unknown option ${flag}\nUsage: relay-bench [--only ${WORKLOADS.join(',')}] [--quick] [--profile] [--no-write] [--sync FULL|NORMAL] [--relay-flag --name=value] [--runtime node|deno] [--relays 1|2] [--baseline] [--heap] [--syscalls] [--connections N]`);
   }
   if (o.baseline && (o.runtime !== 'node' || o.relays !== 1)) throw new Error('--baseline is the single Node relay');
   if (o.profile && (o.runtime !== 'node' || o.relays !== 1)) throw new Error('--profile needs the single Node relay (inspector)');
+  if (o.heap && (o.runtime !== 'node' || o.relays !== 1)) throw new Error('--heap needs the single Node relay (inspector)');
   return o;
 }
 
@@ -374,7 +389,7 @@ async function runW2(o: Options): Promise<BenchRecord> {
 }
 
 async function runW3(o: Options): Promise<BenchRecord> {
-  const total = o.quick ? 1000 : 10_000;
+  const total = o.connections ?? (o.quick ? 1000 : 10_000);
   const generators = 2; // one process may hold ~20,000 open files; two also share the login signing
   const per = Math.ceil(total / generators);
   return withRelay(o, total, async (cluster, run) => {
@@ -388,17 +403,37 @@ async function runW3(o: Options): Promise<BenchRecord> {
     // really hold, without the garbage the logins left behind.
     const inspector = relay.inspectorUrl ? await InspectorProfiler.connect(relay.inspectorUrl) : undefined;
     const heap = new Map<string, { heapUsed: number; rss: number }>();
+    const snapshots = new Map<string, string>();
+    let strace: SyscallCount | undefined;
+    let syscalls: Record<string, number> | undefined;
     const atMark = async (name: string) => {
+      if (o.syscalls && name === 'logins-start') strace = await SyscallCount.attach(relay.pid, ['write', 'writev', 'sendmsg', 'read', 'readv', 'recvfrom', 'epoll_wait']);
+      if (strace && name === 'logins-end') syscalls = await strace.stop();
       if (!inspector || (name !== 'logins-start' && name !== 'idle-end')) return;
       await inspector.call('HeapProfiler.collectGarbage');
       const r = (await inspector.call('Runtime.evaluate', { expression: 'JSON.stringify(process.memoryUsage())', returnByValue: true })) as { result: { value: string } };
       heap.set(name, { heapUsed: (JSON.parse(r.result.value) as { heapUsed: number }).heapUsed, rss: rssBytes(relay.pid) });
+      // After the readings: taking a snapshot grows the relay's RSS by itself.
+      if (o.heap) {
+        await mkdir(join(RELAY_DIR, 'bench', 'profiles'), { recursive: true });
+        const file = join(RELAY_DIR, 'bench', 'profiles', `w3-${name}.heapsnapshot`);
+        await writeHeapSnapshot(inspector, file);
+        snapshots.set(name, file);
+      }
     };
     const { results, samples } = await drive<W3Result>(cluster, commands, { 'logins-start': 1000, 'logins-end': 3000 }, o.profile ? { name: 'w3-logins', from: 'logins-start', to: 'logins-end' } : undefined, atMark).finally(() => inspector?.close());
     const gc = heap.size === 2 ? { heap: (heap.get('idle-end')!.heapUsed - heap.get('logins-start')!.heapUsed) / total / 1024, rss: (heap.get('idle-end')!.rss - heap.get('logins-start')!.rss) / total / 1024 } : undefined;
     const logins = delta(samples, 'logins-start', 'logins-end');
     const memory = delta(samples, 'logins-start', 'idle-end');
     const open = results.reduce((a, r) => a + r.open, 0);
+    if (syscalls) {
+      const per = Object.entries(syscalls).map(([call, n]) => `${call} ${(n / total).toFixed(2)}`).join(', ');
+      process.stdout.write(`  relay system calls per login (strace, all threads): ${per}\n`);
+    }
+    if (snapshots.size === 2) {
+      const diff = diffCensus(census(snapshots.get('logins-start')!), census(snapshots.get('idle-end')!), total);
+      process.stdout.write(`  heap growth per connection (snapshots in bench/profiles/w3-*.heapsnapshot):\n${diff.replace(/^/gm, '    ')}\n`);
+    }
     return {
       workload: 'w3',
       title: `W3 ${total} idle authenticated connections (${generators} generator processes)`,

@@ -4,7 +4,7 @@
 import { CLOSE_CODES, ProtocolError } from '@parley/common/protocol';
 import { sodiumReady } from '@parley/common/sodium';
 import { type Context, Hono } from 'hono';
-import type { UpgradeWebSocket } from 'hono/ws';
+import type { UpgradeWebSocket, WSContext } from 'hono/ws';
 import { type Bus, InProcessBus } from './bus.ts';
 import type { RelayConfig } from './config.ts';
 import { Connection, type RelaySocket } from './connection.ts';
@@ -61,50 +61,37 @@ export interface Relay {
    * problem code to refuse it with.
    */
   admitSocket(address: string): 'shutting_down' | 'rate_limited' | null;
-  /** Runs the relay's connection on an opened socket; the entry forwards its events. */
-  acceptSocket(ws: SocketLike, raw: unknown, address: string, host: string): SocketHandlers;
+  /** Runs the relay's connection on an opened socket; the entry forwards its events to the handlers. */
+  acceptSocket(socket: RelaySocket, address: string, host: string): SocketHandlers;
   /** The client address from x-forwarded-for (with trustProxy) or the peer address. */
   addressOf(forwardedFor: string | undefined, peer: string | undefined): string;
 }
 
-/** What the relay needs of a runtime's WebSocket (`ws`'s WebSocket, Hono's WSContext). */
-export interface SocketLike {
-  send(data: string): void;
-  close(code?: number, reason?: string): void;
-}
-
+/** What a runtime entry forwards from a socket (the relay's Connection is one). */
 export interface SocketHandlers {
   /** A text frame as a string; anything else is refused as a binary frame. */
   onMessage(data: unknown): void;
   onClose(): void;
 }
 
-/**
- * The RelaySocket over a runtime's WebSocket. Frames sent in one turn (the `sent` answers
- * of one group commit, deliver batches) leave in one write: the Node socket stays corked
- * until this turn's microtasks have run, saving a syscall per frame. Without a corkable
- * socket (Deno) frames go out one by one. `raw` is the underlying object (`ws`'s WebSocket
- * on Node, the WHATWG WebSocket on Deno): both expose bufferedAmount.
- */
-function relaySocketOf(ws: SocketLike, raw: unknown): RelaySocket {
-  const tcp = (raw as { _socket?: { cork?: () => void; uncork: () => void } } | undefined)?._socket;
-  let corked = false;
-  const uncork = () => {
-    corked = false;
-    tcp!.uncork();
-  };
-  return {
-    send: (data) => {
-      if (tcp?.cork && !corked) {
-        corked = true;
-        tcp.cork();
-        queueMicrotask(uncork);
-      }
-      ws.send(data);
-    },
-    close: (code, reason) => ws.close(code, reason),
-    bufferedAmount: () => (raw as { bufferedAmount?: number } | undefined)?.bufferedAmount ?? 0,
-  };
+/** Hono's WSContext over the runtime's WebSocket (`raw`, the WHATWG one on Deno) as a RelaySocket. */
+class ContextSocket implements RelaySocket {
+  constructor(
+    private readonly ws: WSContext,
+    private readonly raw: { bufferedAmount?: number } | undefined,
+  ) {}
+
+  send(data: string): void {
+    this.ws.send(data);
+  }
+
+  close(code: number, reason: string): void {
+    this.ws.close(code, reason);
+  }
+
+  get bufferedAmount(): number {
+    return this.raw?.bufferedAmount ?? 0;
+  }
 }
 
 export async function createRelay(config: RelayConfig, deps: RelayDeps): Promise<Relay> {
@@ -190,23 +177,13 @@ export async function createRelay(config: RelayConfig, deps: RelayDeps): Promise
     return null;
   };
 
-  const acceptSocket = (ws: SocketLike, raw: unknown, address: string, host: string): SocketHandlers => {
-    const conn = new Connection(ctx, relaySocketOf(ws, raw), address, host);
+  // The Connection is the handlers object itself (it guards against a crashing frame): an
+  // idle socket should keep nothing else alive.
+  const acceptSocket = (socket: RelaySocket, address: string, host: string): SocketHandlers => {
+    const conn = new Connection(ctx, socket, address, host);
     if (ctx.shuttingDown) conn.close(CLOSE_CODES.goingAway, 'shutting down', undefined, 'shutting_down');
     else conn.open();
-    return {
-      onMessage(data) {
-        try {
-          conn.onMessage(data);
-        } catch (err) {
-          // Never let one frame take the process down.
-          log.error('ws.frame_crash', errorFields(err));
-        }
-      },
-      onClose() {
-        conn.onClose();
-      },
-    };
+    return conn;
   };
 
   if (deps.upgradeWebSocket) app.get(
@@ -217,7 +194,7 @@ export async function createRelay(config: RelayConfig, deps: RelayDeps): Promise
       let handlers: SocketHandlers | undefined;
       return {
         onOpen(_evt, ws) {
-          handlers = acceptSocket(ws, ws.raw, address, host);
+          handlers = acceptSocket(new ContextSocket(ws, ws.raw as { bufferedAmount?: number } | undefined), address, host);
         },
         onMessage(evt) {
           handlers?.onMessage(evt.data);

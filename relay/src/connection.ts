@@ -18,14 +18,17 @@ import { toBase64Url } from '@parley/common/encoding';
 import type { z } from 'zod';
 import type { RelayContext } from './context.ts';
 import { errorFields } from './log.ts';
-import type { AppendItem, MailboxEntry } from './store/types.ts';
+import type { AppendItem, LoginState, MailboxEntry } from './store/types.ts';
 
-/** The little a connection needs from a runtime's WebSocket. */
+/**
+ * The little a connection needs from a runtime's WebSocket (`ws`'s WebSocket and the
+ * WHATWG one both have this shape).
+ */
 export interface RelaySocket {
   send(data: string): void;
   close(code: number, reason: string): void;
   /** Bytes queued for sending but not yet written to the network. */
-  bufferedAmount(): number;
+  readonly bufferedAmount: number;
 }
 
 type State = 'challenged' | 'authenticating' | 'ready' | 'closed';
@@ -35,28 +38,33 @@ const MAX_PENDING_DURING_AUTH = 64;
 /** While the socket buffer is above the high-water mark, re-check this often. */
 const BACKPRESSURE_RETRY_MS = 10;
 
+// Every idle socket keeps its Connection for as long as it is open (bench W3: 10,000 of
+// them), so what only some sockets ever use (a presence watch list, frames queued during
+// login, the send and presence chains) is created on first use, and what only the login
+// needs (its timer, the nonce) is dropped once it is done.
 export class Connection {
-  readonly id: string;
+  /** This relay's socket number; `id` makes it unique across relays sharing a bus. */
+  private readonly serial: number;
   device: string | undefined;
   user: string | undefined;
-  /** Users whose presence this connection watches (managed by the hub). */
-  readonly watching = new Set<string>();
+  /** Users whose presence this connection watches (managed by the hub); none until presence.sub. */
+  watching: Set<string> | undefined;
   lastHeard: number;
 
   private state: State = 'challenged';
   private nonce: string | null;
   private readonly challengeExpires: number;
   private authTimer: ReturnType<typeof setTimeout> | undefined;
-  private pendingDuringAuth: string[] = [];
+  private pendingDuringAuth: string[] | undefined;
   private badFrames = 0;
   /** Per-connection order of sends: recipient resolution is async, commits must keep order. */
-  private sendChain: Promise<void> = Promise.resolve();
+  private sendChain: Promise<void> | undefined;
   /**
    * Presence frames touch stored state (visibility) and the hub's watch lists; handling
    * them one at a time keeps `presence.set` then `presence.sub` on one socket in order
    * (the watcher must see the visibility it just set).
    */
-  private presenceChain: Promise<void> = Promise.resolve();
+  private presenceChain: Promise<void> | undefined;
   /**
    * `ready` was sent and the socket is not closed: only then may entries go out. hub.attach
    * awaits the bus subscription after the state became 'ready', and a mailbox event meanwhile
@@ -86,10 +94,15 @@ export class Connection {
     private readonly relayHost: string,
   ) {
     const now = ctx.now();
-    this.id = toBase64Url(ctx.randomBytes(12));
+    this.serial = ctx.hub.nextSerial();
     this.nonce = toBase64Url(ctx.randomBytes(24));
     this.challengeExpires = now + ctx.config.authTimeoutMs;
     this.lastHeard = now;
+  }
+
+  /** Unique among the sockets of all relays sharing a bus (`login` events name it). */
+  get id(): string {
+    return `${this.ctx.hub.instance}.${this.serial}`;
   }
 
   open(): void {
@@ -111,7 +124,7 @@ export class Connection {
 
   send(frame: ServerFrame): void {
     if (this.state === 'closed') return;
-    const buffered = this.socket.bufferedAmount();
+    const buffered = this.socket.bufferedAmount;
     if (buffered > this.ctx.config.limits.socketMaxBufferedBytes) {
       this.ctx.log.warn('ws.slow_consumer', { device: this.device, buffered });
       this.close(CLOSE_CODES.slowConsumer, 'slow consumer');
@@ -138,7 +151,17 @@ export class Connection {
     }
   }
 
+  /** A frame from the runtime: a string for text frames, anything else is refused. */
   onMessage(data: unknown): void {
+    try {
+      this.handleFrame(data);
+    } catch (err) {
+      // Never let one frame take the process down.
+      this.ctx.log.error('ws.frame_crash', errorFields(err));
+    }
+  }
+
+  private handleFrame(data: unknown): void {
     if (this.state === 'closed') return;
     this.lastHeard = this.ctx.now();
     if (typeof data !== 'string') return this.badFrame('bad_frame', 'Frames are JSON text; binary frames are not accepted.');
@@ -147,8 +170,9 @@ export class Connection {
       return this.badFrame('too_large', `Frames are limited to ${maxBytes} bytes.`);
     }
     if (this.state === 'authenticating') {
-      if (this.pendingDuringAuth.length >= MAX_PENDING_DURING_AUTH) return this.close(CLOSE_CODES.tooManyErrors, 'too many frames before login', 'Wait for `ready` before sending.', 'rate_limited');
-      this.pendingDuringAuth.push(data);
+      const pending = (this.pendingDuringAuth ??= []);
+      if (pending.length >= MAX_PENDING_DURING_AUTH) return this.close(CLOSE_CODES.tooManyErrors, 'too many frames before login', 'Wait for `ready` before sending.', 'rate_limited');
+      pending.push(data);
       return;
     }
     let json: unknown;
@@ -182,7 +206,7 @@ export class Connection {
         return;
       case 'send': {
         const received = performance.now();
-        this.sendChain = this.sendChain.then(() => this.handleSend(frame, received));
+        this.sendChain = (this.sendChain ?? Promise.resolve()).then(() => this.handleSend(frame, received));
         return;
       }
       case 'ack':
@@ -201,7 +225,7 @@ export class Connection {
   }
 
   private inPresenceOrder(task: () => Promise<void>): void {
-    this.presenceChain = this.presenceChain.then(task).catch((err) => this.internalError(err));
+    this.presenceChain = (this.presenceChain ?? Promise.resolve()).then(task).catch((err) => this.internalError(err));
   }
 
   /** Reads and sends pending entries while the window and the socket buffer allow. */
@@ -231,7 +255,7 @@ export class Connection {
     if (first !== this.cursor + 1 || last !== first + entries.length - 1) return;
     const { deliveryBatch, deliveryWindow, socketHighWaterBytes } = this.ctx.config.limits;
     if (entries.length > deliveryBatch || last - this.acked > deliveryWindow) return;
-    if (this.socket.bufferedAmount() > socketHighWaterBytes) return;
+    if (this.socket.bufferedAmount > socketHighWaterBytes) return;
     this.cursor = last;
     this.send({ t: 'deliver', m: entries.map((e) => ({ s: e.seq, b: e.body, ts: e.ts })) });
     this.ctx.metrics.entriesDelivered.inc(entries.length);
@@ -252,7 +276,7 @@ export class Connection {
         while (this.state === 'ready') {
           const room = deliveryWindow - (this.cursor - this.acked);
           if (room <= 0) break; // resumes on ack
-          if (this.socket.bufferedAmount() > socketHighWaterBytes) {
+          if (this.socket.bufferedAmount > socketHighWaterBytes) {
             this.backpressureTimer ??= setTimeout(() => {
               this.backpressureTimer = undefined;
               this.pump();
@@ -286,26 +310,25 @@ export class Connection {
     if (nonce === null || now > this.challengeExpires) return fail('auth_expired', 'The challenge expired or was used; reconnect for a new one.');
     if (Math.abs(frame.ts - now) > this.ctx.config.authSkewMs) return fail('auth_failed', 'The login timestamp is too far from the relay clock.');
     try {
-      const record = await this.ctx.directory.device(frame.device);
+      const commitsBefore = this.ctx.commits.completed;
+      const login = await this.readLogin(frame.device);
       if (this.isClosed()) return;
-      if (!record || !verifyEd25519(record.keys.signingKey, wsAuthSigningInput(this.relayHost, nonce, frame.device, frame.ts), frame.sig)) {
+      if (!login || !verifyEd25519(login.signingKey, wsAuthSigningInput(this.relayHost, nonce, frame.device, frame.ts), frame.sig)) {
         return fail('auth_failed', 'The login signature does not verify for that device.');
       }
-      const store = this.ctx.store;
-      const { lastSeq, prekeys } = store.loginState
-        ? await store.loginState(frame.device)
-        : await Promise.all([store.lastSeq(frame.device), store.countOneTimePrekeys(frame.device)]).then(([lastSeq, prekeys]) => ({ lastSeq, prekeys }));
-      if (this.isClosed()) return;
+      const { lastSeq, prekeys } = login;
       clearTimeout(this.authTimer);
+      this.authTimer = undefined;
       this.device = frame.device;
-      this.user = record.userId;
+      this.user = login.userId;
       // Resume after what the device already holds, but never past what was issued:
       // a too-high `after` would silently skip entries yet to be written.
       this.cursor = Math.min(frame.after ?? 0, lastSeq);
       this.acked = this.cursor;
       this.deletedUpTo = 0;
       this.state = 'ready';
-      await this.ctx.hub.attach(this);
+      // The presence settings, when the store read them with the rest (else the hub reads them).
+      await this.ctx.hub.attach(this, login.visibility === undefined ? undefined : (login as LoginState));
       if (this.isClosed()) return;
       this.ctx.metrics.logins.inc({ result: 'ok' });
       this.ctx.log.debug('ws.ready', { device: this.device });
@@ -313,14 +336,32 @@ export class Connection {
       this.readySent = true;
       if (prekeys < PREKEY_LOW_WATER) this.send({ t: 'prekeys.low', remaining: prekeys });
       const pending = this.pendingDuringAuth;
-      this.pendingDuringAuth = [];
-      for (const data of pending) this.onMessage(data);
-      this.pump();
+      this.pendingDuringAuth = undefined;
+      if (pending) for (const data of pending) this.onMessage(data);
+      // Catch up with the mailbox, unless the login read showed nothing beyond `after` and
+      // nothing can have arrived since: on one relay (no bus to follow) every append is
+      // this relay's own, and none completed since the read. Anything later wakes the pump.
+      const quiet = !this.ctx.bus.followDevice && this.ctx.commits.completed === commitsBefore && this.cursor >= lastSeq;
+      if (!quiet) this.pump();
     } catch (err) {
       this.ctx.metrics.logins.inc({ result: 'error' });
       this.ctx.log.error('ws.auth_error', errorFields(err));
       if (!this.isClosed()) this.close(CLOSE_CODES.authFailed, 'auth error', 'The relay could not check the login; retry.', 'internal');
     }
+  }
+
+  /**
+   * What the login needs, in one store read where the store offers it (the SQLite store
+   * does); else the device record (through the directory's cache) and two counts, and the
+   * hub reads the presence settings itself.
+   */
+  private async readLogin(device: string): Promise<(Omit<LoginState, 'lastSeen' | 'visibility'> & Partial<LoginState>) | null> {
+    const store = this.ctx.store;
+    if (store.loginState) return store.loginState(device);
+    const record = await this.ctx.directory.device(device);
+    if (!record) return null;
+    const [lastSeq, prekeys] = await Promise.all([store.lastSeq(device), store.countOneTimePrekeys(device)]);
+    return { userId: record.userId, signingKey: record.keys.signingKey, lastSeq, prekeys };
   }
 
   private async handleSend(f: SendFrame, received: number): Promise<void> {
@@ -454,7 +495,8 @@ export class Connection {
   private cleanup(): void {
     clearTimeout(this.authTimer);
     clearTimeout(this.backpressureTimer);
-    this.pendingDuringAuth = [];
+    this.authTimer = this.backpressureTimer = undefined;
+    this.pendingDuringAuth = undefined;
     this.ctx.hub.detach(this);
   }
 }

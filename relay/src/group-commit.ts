@@ -23,6 +23,8 @@ const MAX_BATCH = 2_000;
 export class GroupCommit {
   /** Set once the hub exists: hands a device's freshly committed entries to its local socket. */
   offerLocal: ((device: string, entries: MailboxEntry[]) => void) | null = null;
+  /** Appends completed so far: a login that saw none complete since its read needs no catch-up read. */
+  completed = 0;
   private queue: Pending[] = [];
   private scheduled = false;
   private inFlight: Promise<void> | null = null;
@@ -74,6 +76,8 @@ export class GroupCommit {
     } catch (err) {
       for (const p of batch) p.reject(err);
       return;
+    } finally {
+      this.completed++;
     }
     // What each mailbox just received, in seq order: a caught-up socket on this relay is
     // sent it as is (offerLocal) instead of reading it back from the store.

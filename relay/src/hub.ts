@@ -4,6 +4,7 @@
 // one left) and closes sockets that were replaced or whose device was removed.
 // Runtime-neutral: it only uses setInterval and the Connection abstraction.
 import { CLOSE_CODES, type PresenceVisibility } from '@parley/common/protocol';
+import { toBase64Url } from '@parley/common/encoding';
 import type { BusEvent } from './bus.ts';
 import type { Connection } from './connection.ts';
 import type { RelayContext } from './context.ts';
@@ -17,11 +18,18 @@ interface PresenceState {
 
 const MAX_PRESENCE_CACHE = 100_000;
 
+/** A user's presence settings as a login read them (LoginState): no store read needed. */
+export type KnownPresence = Pick<PresenceState, 'lastSeen' | 'visibility'>;
+
 export class Hub {
   /** Every open socket, authenticated or not. */
   readonly sockets = new Set<Connection>();
+  /** Names this relay among relays sharing a bus (connection ids start with it). */
+  readonly instance: string;
+  private serials = 0;
   private readonly byDevice = new Map<string, Connection>();
-  private readonly byUser = new Map<string, Set<Connection>>();
+  /** A user's connected sockets: an array, as users have a few devices (a Set costs ~150 bytes more each). */
+  private readonly byUser = new Map<string, Connection[]>();
   /** Watched user → connections subscribed to its presence. */
   private readonly watchers = new Map<string, Set<Connection>>();
   private readonly presence = new Map<string, PresenceState>();
@@ -29,6 +37,7 @@ export class Hub {
   private readonly heartbeat: ReturnType<typeof setInterval>;
 
   constructor(private readonly ctx: RelayContext) {
+    this.instance = toBase64Url(ctx.randomBytes(9));
     this.unsubscribe = ctx.bus.subscribe((e) => this.onEvent(e));
     this.heartbeat = setInterval(() => this.beat(), ctx.config.heartbeatMs);
   }
@@ -41,8 +50,16 @@ export class Hub {
     return this.byDevice.get(device);
   }
 
-  /** Called once a socket authenticated. Replaces any older socket of the same device. */
-  async attach(conn: Connection): Promise<void> {
+  /** A number for a new socket, unique on this relay. */
+  nextSerial(): number {
+    return ++this.serials;
+  }
+
+  /**
+   * Called once a socket authenticated. Replaces any older socket of the same device.
+   * `presence` is the user's settings when the login already read them.
+   */
+  async attach(conn: Connection, presence?: KnownPresence): Promise<void> {
     const device = conn.device!;
     const user = conn.user!;
     const old = this.byDevice.get(device);
@@ -54,11 +71,12 @@ export class Hub {
       if (this.byDevice.get(device) !== conn) return; // closed or replaced meanwhile
     }
     this.ctx.bus.publish({ type: 'login', device, connection: conn.id });
-    let devices = this.byUser.get(user);
-    const cameOnline = !devices || devices.size === 0;
-    if (!devices) this.byUser.set(user, (devices = new Set()));
-    devices.add(conn);
-    const state = await this.presenceOf(user);
+    const devices = this.byUser.get(user);
+    const cameOnline = !devices || devices.length === 0;
+    // `[conn]`, not push onto []: a pushed-to array reserves room for 17.
+    if (!devices) this.byUser.set(user, [conn]);
+    else if (!devices.includes(conn)) devices.push(conn);
+    const state = await this.presenceOf(user, presence);
     if (cameOnline) this.ctx.bus.publish({ type: 'presence', user, online: true, lastSeen: state.lastSeen, visibility: state.visibility });
   }
 
@@ -75,8 +93,10 @@ export class Hub {
     // A socket replaced by a newer one of its device leaves byUser too, or the user
     // would never be seen going offline.
     const devices = this.byUser.get(user);
-    if (!devices?.delete(conn)) return;
-    if (devices.size === 0) {
+    const at = devices ? devices.indexOf(conn) : -1;
+    if (at < 0) return;
+    devices!.splice(at, 1);
+    if (devices!.length === 0) {
       this.byUser.delete(user);
       const now = this.ctx.now();
       const visibility = this.presence.get(user)?.visibility ?? 'everyone';
@@ -89,14 +109,17 @@ export class Hub {
   async watch(conn: Connection, users: readonly string[]): Promise<void> {
     this.unwatchAll(conn);
     const unique = [...new Set(users)];
+    if (unique.length === 0) return;
+    const watching = (conn.watching ??= new Set());
     for (const u of unique) {
       let set = this.watchers.get(u);
       if (!set) this.watchers.set(u, (set = new Set()));
       set.add(conn);
-      conn.watching.add(u);
+      watching.add(u);
     }
     await Promise.all(unique.map((u) => this.presenceOf(u)));
-    for (const u of unique) if (conn.watching.has(u)) this.sendPresence(conn, u);
+    // Only what the connection still watches: another presence.sub may have replaced the list.
+    for (const u of unique) if (conn.watching?.has(u)) this.sendPresence(conn, u);
   }
 
   async setVisibility(user: string, visibility: PresenceVisibility): Promise<void> {
@@ -116,16 +139,16 @@ export class Hub {
     this.unsubscribe();
   }
 
-  private async presenceOf(user: string): Promise<PresenceState> {
+  private async presenceOf(user: string, known?: KnownPresence): Promise<PresenceState> {
     const hit = this.presence.get(user);
     if (hit) return hit;
     const [lastSeen, visibility, elsewhere] = await Promise.all([
-      this.ctx.store.getLastSeen(user),
-      this.ctx.store.getPresenceVisibility(user),
+      known ? known.lastSeen : this.ctx.store.getLastSeen(user),
+      known ? known.visibility : this.ctx.store.getPresenceVisibility(user),
       // Relays sharing a bus: the user may be connected to another one.
-      (this.byUser.get(user)?.size ?? 0) === 0 && this.ctx.bus.onlineElsewhere ? this.ctx.bus.onlineElsewhere(user) : false,
+      (this.byUser.get(user)?.length ?? 0) === 0 && this.ctx.bus.onlineElsewhere ? this.ctx.bus.onlineElsewhere(user) : false,
     ]);
-    const state = { online: (this.byUser.get(user)?.size ?? 0) > 0 || elsewhere, lastSeen, visibility };
+    const state = { online: (this.byUser.get(user)?.length ?? 0) > 0 || elsewhere, lastSeen, visibility };
     if (this.presence.size >= MAX_PRESENCE_CACHE) this.presence.clear();
     // A bus event may have filled the cache while we read the store; it is newer.
     return this.presence.get(user) ?? (this.presence.set(user, state), state);
@@ -140,12 +163,13 @@ export class Hub {
   }
 
   private unwatchAll(conn: Connection): void {
+    if (!conn.watching) return;
     for (const u of conn.watching) {
       const set = this.watchers.get(u);
       set?.delete(conn);
       if (set && set.size === 0) this.watchers.delete(u);
     }
-    conn.watching.clear();
+    conn.watching = undefined;
   }
 
   private onEvent(e: BusEvent): void {
@@ -176,7 +200,8 @@ export class Hub {
         for (const conn of this.watchers.get(e.user) ?? []) this.sendPresence(conn, e.user);
         // Reciprocity: a user who hides now sees everyone hidden, and the reverse.
         if (before && before.visibility !== e.visibility) {
-          for (const conn of this.byUser.get(e.user) ?? []) for (const u of conn.watching) this.sendPresence(conn, u);
+          // A copy: a send may close a slow socket, which leaves byUser.
+          for (const conn of [...(this.byUser.get(e.user) ?? [])]) for (const u of conn.watching ?? []) this.sendPresence(conn, u);
         }
         break;
       }

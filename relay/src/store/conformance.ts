@@ -370,11 +370,32 @@ function deviceTests(store: Get) {
     expect(await store().claimOneTimePrekey(a.keys.id)).toBeNull();
     expect(await store().getDevice(b.keys.id)).toEqual(b);
     expect(await store().countOneTimePrekeys(b.keys.id)).toBe(5);
-    // The optional one-read login state agrees with the two calls.
-    if (store().loginState) {
-      expect(await store().loginState!(b.keys.id)).toEqual({ lastSeq: await store().lastSeq(b.keys.id), prekeys: 5 });
-      expect(await store().loginState!(a.keys.id)).toEqual({ lastSeq: 0, prekeys: 0 });
-    }
+    // The optional one-read login state: nothing for a removed device.
+    if (store().loginState) expect(await store().loginState!(a.keys.id)).toBeNull();
+  });
+
+  it('loginState (when offered) agrees with the separate reads a login would make', async () => {
+    const read = store().loginState?.bind(store());
+    if (!read) return;
+    const rec = deviceRecord();
+    await store().putDevice(rec);
+    expect(await read(rec.keys.id)).toEqual({ userId: rec.userId, signingKey: rec.keys.signingKey, lastSeq: 0, prekeys: 0, lastSeen: null, visibility: 'everyone' });
+    await store().addOneTimePrekeys(rec.keys.id, prekeys(1, 7));
+    await store().append([send(deviceId(), [rec.keys.id])]);
+    await store().append([send(deviceId(), [rec.keys.id])]);
+    await store().setLastSeen(rec.userId, T0 + 123);
+    await store().setPresenceVisibility(rec.userId, 'nobody');
+    const state = await read(rec.keys.id);
+    expect(state).toEqual({
+      userId: rec.userId,
+      signingKey: rec.keys.signingKey,
+      lastSeq: await store().lastSeq(rec.keys.id),
+      prekeys: await store().countOneTimePrekeys(rec.keys.id),
+      lastSeen: await store().getLastSeen(rec.userId),
+      visibility: await store().getPresenceVisibility(rec.userId),
+    });
+    expect(state).toMatchObject({ lastSeq: 2, prekeys: 7, lastSeen: T0 + 123, visibility: 'nobody' });
+    expect(await read(deviceId())).toBeNull();
   });
 }
 

@@ -20,6 +20,7 @@ import type {
   AppendResult,
   BlobMeta,
   DeviceRecord,
+  LoginState,
   MailboxEntry,
   MailboxStore,
   SweepResult,
@@ -135,9 +136,15 @@ function prepare(db: SqliteConnection) {
     // Scans the smallest index (expiry): ~20 ms per million entries, so the gauge samples it.
     totalDepth: s('SELECT COUNT(*) FROM mailbox_entries').pluck(),
     lastSeq: s('SELECT last_seq FROM mailbox_counters WHERE device = ?').pluck(),
+    // A login's one read: the signing key without parsing the whole keys JSON, the
+    // mailbox's last seq, the prekey count and the owner's presence settings.
     loginState: s(
-      `SELECT COALESCE((SELECT last_seq FROM mailbox_counters WHERE device = ?), 0) AS lastSeq,
-              (SELECT COUNT(*) FROM one_time_prekeys WHERE device = ?) AS prekeys`,
+      `SELECT d.user_id AS userId, json_extract(d.keys, '$.signingKey') AS signingKey,
+              COALESCE((SELECT last_seq FROM mailbox_counters WHERE device = d.id), 0) AS lastSeq,
+              (SELECT COUNT(*) FROM one_time_prekeys WHERE device = d.id) AS prekeys,
+              u.last_seen AS lastSeen, u.presence AS visibility
+       FROM devices d LEFT JOIN user_settings u ON u.user_id = d.user_id
+       WHERE d.id = ?`,
     ),
 
     insertBlob: s('INSERT INTO blobs (id, owner, size, created_at, expires_at) VALUES (?, ?, ?, ?, ?)'),
@@ -403,9 +410,17 @@ class SqliteStore implements SqliteMailboxStore {
     return (this.q.lastSeq.get(deviceId) as number | undefined) ?? 0;
   }
 
-  async loginState(deviceId: string): Promise<{ lastSeq: number; prekeys: number }> {
-    const row = this.q.loginState.get(deviceId, deviceId) as { lastSeq: number; prekeys: number };
-    return { lastSeq: Number(row.lastSeq), prekeys: Number(row.prekeys) };
+  async loginState(deviceId: string): Promise<LoginState | null> {
+    const row = this.q.loginState.get(deviceId) as { userId: string; signingKey: string; lastSeq: number; prekeys: number; lastSeen: number | null; visibility: PresenceVisibility | null } | undefined;
+    if (!row) return null;
+    return {
+      userId: row.userId,
+      signingKey: row.signingKey,
+      lastSeq: Number(row.lastSeq),
+      prekeys: Number(row.prekeys),
+      lastSeen: row.lastSeen === null ? null : Number(row.lastSeen),
+      visibility: row.visibility ?? 'everyone',
+    };
   }
 
   // ------------------------------------------------------------ blobs

@@ -14,6 +14,21 @@ export interface DeviceRecord {
   createdAt: number;
 }
 
+/** What a socket login needs of the store (MailboxStore.loginState). */
+export interface LoginState {
+  /** The device's owner (its record's userId). */
+  userId: string;
+  /** The key the login signature is checked against (its record's keys.signingKey). */
+  signingKey: string;
+  /** lastSeq of the device's mailbox. */
+  lastSeq: number;
+  /** countOneTimePrekeys of the device. */
+  prekeys: number;
+  /** getLastSeen and getPresenceVisibility of the owner. */
+  lastSeen: number | null;
+  visibility: PresenceVisibility;
+}
+
 /** One ciphertext to append to one device's mailbox. */
 export interface AppendItem {
   device: string;
@@ -128,10 +143,11 @@ export interface MailboxStore {
   /** The highest sequence number ever issued for the device's mailbox (0 when none). */
   lastSeq(deviceId: string): Promise<number>;
   /**
-   * Optional: `lastSeq` and `countOneTimePrekeys` of a device in one read (every login needs
-   * both). Without it the relay makes the two calls.
+   * Optional: everything a socket login reads, in one read; null when the device has no
+   * record. Without it the relay makes the separate calls (getDevice, lastSeq,
+   * countOneTimePrekeys, getLastSeen, getPresenceVisibility), four to five reads a login.
    */
-  loginState?(deviceId: string): Promise<{ lastSeq: number; prekeys: number }>;
+  loginState?(deviceId: string): Promise<LoginState | null>;
 
   // ------------------------------------------------------------ blobs
   /**
