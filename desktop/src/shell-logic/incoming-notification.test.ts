@@ -91,6 +91,19 @@ describe('incoming message notifications (shared by Electron and the web host)',
     expect(contactReads()).toBe(2);
   });
 
+  it('decides a burst (a catch-up) with one read of settings and conversations, each message on its own', async () => {
+    let reads = 0;
+    const { incoming } = setup({ settings: () => (reads++, settings) });
+    const decisions = await incoming.decideAll([message('d:bob'), { ...message('d:bob'), outgoing: true }, message('g:team'), message('d:nobody')]);
+    expect(reads).toBe(1);
+    expect(decisions).toEqual([
+      { show: true, title: 'Bob', body: 'lunch?', conversationId: 'd:bob' },
+      null,
+      { show: true, title: 'Bob in Team', body: 'lunch?', conversationId: 'g:team' },
+      null,
+    ]);
+  });
+
   it("prefers the sender's name the core put on the message (a group member who is not a contact)", async () => {
     const { incoming, contactReads } = setup();
     expect(await incoming.decide({ ...message('g:team', carolId), senderName: 'Carol' })).toMatchObject({ title: 'Carol in Team' });

@@ -30,22 +30,40 @@ export class IncomingNotifications {
 
   /** The policy's decision, or null when there is nothing to decide (our own message, no account yet, an unknown conversation). */
   async decide(message: Message): Promise<NotificationDecision | null> {
-    if (message.outgoing) return null;
+    return (await this.decideAll([message]))[0]!;
+  }
+
+  /**
+   * The decisions for messages that arrived together (a catch-up after reconnecting
+   * delivers hundreds), reading settings and conversations once for all of them.
+   */
+  async decideAll(messages: readonly Message[]): Promise<(NotificationDecision | null)[]> {
+    if (messages.every((m) => m.outgoing)) return messages.map(() => null);
     const [settings, conversations] = await Promise.all([this.ctx.settings(), this.ctx.conversations()]);
-    const conversation = conversations.find((c) => c.id === message.conversationId);
-    if (!settings || !conversation) return null;
-    return decideNotification(
-      notificationInput({
-        message,
-        conversation,
-        // The core names the sender on the message (contact name, else a group member's own name); older rows may lack it.
-        senderName: message.senderName ?? (await this.senderName(message.senderUserId)),
-        settings,
-        windowFocused: this.ctx.windowFocused(),
-        openConversationId: this.ctx.openConversationId(),
-        unreadTotal: unreadTotal(conversations),
-      }),
-    );
+    const decisions: (NotificationDecision | null)[] = [];
+    for (const message of messages) {
+      const conversation = conversations.find((c) => c.id === message.conversationId);
+      if (message.outgoing || !settings || !conversation) {
+        decisions.push(null);
+        continue;
+      }
+      // The core names the sender on the message (contact name, else a group member's own name); older rows may lack it.
+      const senderName = message.senderName ?? (await this.senderName(message.senderUserId));
+      decisions.push(
+        decideNotification(
+          notificationInput({
+            message,
+            conversation,
+            senderName,
+            settings,
+            windowFocused: this.ctx.windowFocused(),
+            openConversationId: this.ctx.openConversationId(),
+            unreadTotal: unreadTotal(conversations),
+          }),
+        ),
+      );
+    }
+    return decisions;
   }
 
   private async senderName(userId: string): Promise<string> {

@@ -3,11 +3,12 @@
 // to the host. Pages report what the user can see (the open conversation; focused and
 // visible or not); for each incoming message the host asks the SAME shared decision
 // (shell-logic/incoming-notification.ts → core/notification-policy.ts) and sends the
-// result to one page, which shows it with the Web Notifications API. parley:// links
+// result to one page, which shows it with the Web Notifications API (a burst is decided
+// as one batch). parley:// links
 // given to the host (`openLink`, e.g. from `npm start -- parley://add?…`) go through the
 // same deep-link parser as Electron's and reach the page as intents; a link opened before
 // any page listens is kept until one does (intent-gate.ts).
-import type { Message, MessengerApi, ShellHostFrame, ShellIntent } from '@parley/common/api/index';
+import type { Message, MessengerApi, ShellHostFrame, ShellIntent, ShellNotification } from '@parley/common/api/index';
 import { DeepLinkError, parseDeepLink } from '../shell-logic/deep-link.ts';
 import { IncomingNotifications } from '../shell-logic/incoming-notification.ts';
 import { IntentGate } from '../shell-logic/intent-gate.ts';
@@ -32,8 +33,9 @@ export class WebShellHost {
   private readonly intents = new IntentGate<ShellIntent>();
   private readonly incoming: IncomingNotifications;
   private readonly unsubscribe: () => void;
-  /** Decisions run one at a time, in the order messages arrived. */
-  private decisions: Promise<void> = Promise.resolve();
+  /** Incoming messages waiting for a decision; decided in arrival order, one batch at a time. */
+  private queue: Message[] = [];
+  private draining = false;
   private tick = 0;
 
   constructor(api: MessengerApi, private readonly log: (msg: string) => void = () => undefined) {
@@ -45,7 +47,10 @@ export class WebShellHost {
       openConversationId: () => this.focusedPage()?.openConversationId ?? null,
     });
     this.unsubscribe = api.subscribe((e) => {
-      if (e.type === 'message.added' && !e.message.outgoing) this.decisions = this.decisions.then(() => this.notify(e.message));
+      if (e.type === 'message.added' && !e.message.outgoing) {
+        this.queue.push(e.message);
+        void this.drain();
+      }
     });
   }
 
@@ -101,13 +106,31 @@ export class WebShellHost {
     this.intents.close();
   }
 
-  private async notify(message: Message): Promise<void> {
+  /**
+   * Decides what arrived while the previous batch was being decided, all at once (a
+   * catch-up after reconnecting is hundreds of messages), and sends only the newest
+   * notification per tag: the page would replace the older ones with it at once anyway.
+   */
+  private async drain(): Promise<void> {
+    if (this.draining) return;
+    this.draining = true;
     try {
-      const decision = await this.incoming.decide(message);
-      const notification = decision && webNotification(decision);
-      if (notification) this.target()?.send({ t: 'shell', type: 'notify', notification });
-    } catch (err) {
-      this.log(`notification failed: ${(err as Error)?.message ?? String(err)}`);
+      while (this.queue.length) {
+        const batch = this.queue.splice(0);
+        try {
+          const newest = new Map<string, ShellNotification>();
+          for (const decision of await this.incoming.decideAll(batch)) {
+            const n = decision && webNotification(decision);
+            if (n) newest.delete(n.tag), newest.set(n.tag, n);
+          }
+          const page = this.target();
+          for (const notification of newest.values()) page?.send({ t: 'shell', type: 'notify', notification });
+        } catch (err) {
+          this.log(`notification failed: ${(err as Error)?.message ?? String(err)}`);
+        }
+      }
+    } finally {
+      this.draining = false;
     }
   }
 
