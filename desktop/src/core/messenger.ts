@@ -75,6 +75,7 @@ import { DeviceDirectory, type DeviceListChange } from './pipeline/directory.ts'
 import { Encryptor } from './pipeline/encryptor.ts';
 import { PREKEY_BATCH, PrekeyKeeper } from './pipeline/prekeys.ts';
 import { relayVisibility, visiblePresence } from './presence.ts';
+import { ContactPresence, type PresenceTimings } from './messenger-presence.ts';
 import { openProfile, type LocalProfile } from './profile.ts';
 import { openKeyFileBox } from './secrets/key-file-box.ts';
 import type { SecretBox } from './secrets/secret-box.ts';
@@ -93,6 +94,7 @@ export interface MessengerOptions {
   relay?: { heartbeatMs?: number; backoff?: Partial<BackoffPolicy>; sendTimeoutMs?: number };
   outboxPolicy?: Partial<OutboxPolicy>;
   typingTimings?: TypingTimings;
+  presenceTimings?: Partial<PresenceTimings>;
   /** Test hooks around the receive commit (crash tests kill the process here). */
   hooks?: {
     beforeCommit?(lastSeq: number): void;
@@ -136,6 +138,8 @@ export class Messenger implements MessengerApi {
   readonly groups: GroupEngine;
   private readonly attachments: Attachments;
   private presence = new Map<string, Presence>();
+  /** Presence to and from contacts end to end (the "contacts" last-seen setting). */
+  private readonly contactPresence: ContactPresence;
   private relay: RelayClient | null = null;
   private http: RelayHttp | null = null;
   private directory: DeviceDirectory | null = null;
@@ -167,6 +171,20 @@ export class Messenger implements MessengerApi {
     const typingOn = () => this.profile.settings.get().typingIndicators;
     this.typingSender = new TypingSender(this.clock, (conv, typing) => this.sendTyping(conv, typing), typingOn, opts.typingTimings);
     this.typingTracker = new TypingTracker(this.clock, (conversationId, userId, typing) => this.emit({ type: 'typing', conversationId, userId, typing }), typingOn, opts.typingTimings);
+    this.contactPresence = new ContactPresence(
+      {
+        clock: this.clock,
+        setting: () => this.profile.settings.get().lastSeen,
+        isContact: (u) => !!this.contacts.get(u),
+        contacts: () => this.contacts.list().map((c) => c.userId),
+        send: (users, frame) => {
+          const self = this.identity();
+          if (self) this.sendEphemeralTo(users, { v: CONTENT_VERSION, id: newClientMsgId(), at: this.clock.now(), conv: { t: 'd', peer: self.user_id }, kind: 'presence', ...frame });
+        },
+        changed: (p) => this.showPresence(p),
+      },
+      opts.presenceTimings,
+    );
     this.accountSync = new AccountSync({
       profile,
       self: () => {
@@ -266,6 +284,7 @@ export class Messenger implements MessengerApi {
     this.typingSender.dispose();
     this.typingTracker.dispose();
     this.accountSync.close();
+    this.contactPresence.closing();
     this.linker.stop();
     this.outbox.stop();
     this.relay?.stop();
@@ -357,6 +376,7 @@ export class Messenger implements MessengerApi {
     this.relay!.setPresenceVisibility(relayVisibility(settings.lastSeen));
     const watch = this.contacts.list().map((c) => c.userId);
     if (watch.length) this.relay!.subscribePresence(watch);
+    this.contactPresence.connected();
   }
 
   private onDeviceListChange(c: DeviceListChange): void {
@@ -481,8 +501,9 @@ export class Messenger implements MessengerApi {
       const env = openEnvelope(this.crypto.requireDevice(), fromBase64Url(b));
       if (env.kind !== ENVELOPE_KIND.pairwise || !this.directory!.isListed(env.sender.userId, env.sender.deviceId, env.sender.signingKey)) return;
       const c = decodeContent(env.content);
-      if (c.kind !== 'typing' || Math.abs(this.clock.now() - c.at) > EPHEMERAL_MAX_AGE_MS) return;
-      if (env.sender.userId === self.user_id) return;
+      if (Math.abs(this.clock.now() - c.at) > EPHEMERAL_MAX_AGE_MS || env.sender.userId === self.user_id) return;
+      if (c.kind === 'presence') return this.contactPresence.received(env.sender.userId, env.sender.deviceId, c);
+      if (c.kind !== 'typing') return;
       if (c.conv.t === 'g' && !this.groups.memberIds(`g:${c.conv.id}`).includes(env.sender.userId)) return;
       const conversationId = conversationOf(c, env.sender.userId, self.user_id);
       if (conversationId) this.typingTracker.received(conversationId, env.sender.userId, c.typing);
@@ -492,6 +513,10 @@ export class Messenger implements MessengerApi {
   }
 
   private onPresence(p: { userId: string; online: boolean; lastSeen: number | null }): void {
+    this.showPresence(this.contactPresence.relayFrame(p));
+  }
+
+  private showPresence(p: Presence): void {
     const visible = visiblePresence(p, this.profile.settings.get().lastSeen);
     this.presence.set(p.userId, visible);
     this.emit({ type: 'presence', presence: visible });
@@ -569,10 +594,15 @@ export class Messenger implements MessengerApi {
     // A group's typing goes to every other member's devices, sealed pairwise like a direct one.
     const users = group ? this.groups.memberIds(conversationId).filter((u) => u !== self.user_id) : [conversationId.slice(2)];
     const conv: Content['conv'] = group ? { t: 'g', id: conversationId.slice(2) } : { t: 'd', peer: conversationId.slice(2) };
-    const content: Content = { v: CONTENT_VERSION, id: newClientMsgId(), at: this.clock.now(), conv, kind: 'typing', typing };
+    this.sendEphemeralTo(users, { v: CONTENT_VERSION, id: newClientMsgId(), at: this.clock.now(), conv, kind: 'typing', typing });
+  }
+
+  /** Seals an ephemeral content (typing, presence) to these users' devices; never stored by the relay. */
+  private sendEphemeralTo(users: string[], content: Content): void {
+    if (!this.relay?.online) return;
     const device = this.crypto.requireDevice();
     const to: { d: string; b: string }[] = [];
-    // Only devices we already have sessions with: typing must never claim prekeys.
+    // Only devices we already have sessions with: ephemeral frames must never claim prekeys.
     for (const d of users.flatMap((u) => this.directory!.known(u)?.devices ?? [])) {
       const s = this.crypto.session(d.id);
       if (s) to.push({ d: d.id, b: toBase64Url(sealEnvelope(device, s.peer.identityKey, ENVELOPE_KIND.pairwise, encodeContent(content))) });
@@ -964,7 +994,10 @@ export class Messenger implements MessengerApi {
 
   async updateSettings(p: P<'updateSettings'>): Promise<Settings> {
     const s = this.profile.settings.update(p);
-    if (p.lastSeen) this.relay?.setPresenceVisibility(relayVisibility(s.lastSeen));
+    if (p.lastSeen) {
+      this.relay?.setPresenceVisibility(relayVisibility(s.lastSeen));
+      if (this.relay?.online) this.contactPresence.settingChanged();
+    }
     return s;
   }
 

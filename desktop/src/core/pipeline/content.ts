@@ -79,6 +79,8 @@ export const Content = z.discriminatedUnion('kind', [
   z.object({ ...header, kind: z.literal('receipt'), state: z.enum(['delivered', 'read']), ids: z.array(MessageRef).min(1).max(1000) }).strict(),
   /** Ephemeral only (never stored, never queued). */
   z.object({ ...header, kind: z.literal('typing'), typing: z.boolean() }).strict(),
+  /** Ephemeral only: presence to contacts (messenger-presence.ts); `ask` asks for theirs. */
+  z.object({ ...header, kind: z.literal('presence'), online: z.boolean(), lastSeen: z.number().int().min(0).max(8.64e15).nullable(), ask: z.boolean() }).strict(),
   /**
    * Automerge change batch of a group document (only changes authored by the sending
    * device). `snapshot`: the whole saved document, sent to members just added so they have
