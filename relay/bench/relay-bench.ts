@@ -14,6 +14,11 @@
 // are split across both; relay CPU is summed over both processes (and shown per process),
 // redis-server's CPU is read too. Those runs write their own subsections of BENCHMARKS.md
 // (report.ts), never the single Node relay's table.
+//
+// W3 accounting on the single Node relay: `--heap` diffs heap snapshots (no connections vs
+// all open) by constructor per connection (./heap-snapshot.ts); `--syscalls` counts the
+// relay's socket reads and writes per login with strace (./syscall-count.ts);
+// `--connections N` changes the count.
 import { type ChildProcess, execFileSync, fork } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
