@@ -1,0 +1,201 @@
+// The relay's own WebSocket framing (node-websocket.ts) against hand-made frames from a
+// raw TCP client, through a real relay: what a client library would never send is where
+// a parser goes wrong (RFC 6455 section 5: masking, reserved bits and opcodes, lengths,
+// fragmentation with control frames in between, the closing handshake, UTF-8).
+import { type Socket, connect } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type TestRelay, startTestRelay } from '../test/support/relay.ts';
+
+let relay: TestRelay;
+
+beforeAll(async () => {
+  relay = await startTestRelay();
+});
+afterAll(() => relay.dispose());
+
+interface Frame {
+  fin: boolean;
+  opcode: number;
+  payload: Buffer;
+}
+
+/** A raw client: the handshake, then masked frames out and every server frame in. */
+class RawClient {
+  readonly frames: Frame[] = [];
+  readonly ended: Promise<void>;
+  private buf = Buffer.alloc(0);
+  private waiters: (() => void)[] = [];
+  response = '';
+
+  private constructor(readonly socket: Socket) {
+    this.ended = new Promise((resolve) => socket.once('close', () => resolve()));
+    socket.on('error', () => {});
+  }
+
+  static async open(request?: string): Promise<RawClient> {
+    const socket = connect(relay.port, '127.0.0.1');
+    const c = new RawClient(socket);
+    socket.write(
+      request ??
+        `GET /v1/ws HTTP/1.1\r\nHost: ${relay.host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+          'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n',
+    );
+    await new Promise<void>((resolve) => {
+      socket.on('data', (d: Buffer) => {
+        c.buf = Buffer.concat([c.buf, d]);
+        if (!c.response) {
+          const end = c.buf.indexOf('\r\n\r\n');
+          if (end < 0) return;
+          c.response = c.buf.subarray(0, end).toString('latin1');
+          c.buf = c.buf.subarray(end + 4);
+          resolve();
+        }
+        c.parse();
+      });
+      socket.once('close', () => resolve());
+    });
+    return c;
+  }
+
+  private parse(): void {
+    for (;;) {
+      if (this.buf.length < 2) return;
+      let len = this.buf[1] & 0x7f;
+      let p = 2;
+      if (len === 126) {
+        if (this.buf.length < 4) return;
+        len = this.buf.readUInt16BE(2);
+        p = 4;
+      } else if (len === 127) {
+        if (this.buf.length < 10) return;
+        len = this.buf.readUInt32BE(6);
+        p = 10;
+      }
+      if (this.buf.length < p + len) return;
+      this.frames.push({ fin: (this.buf[0] & 0x80) !== 0, opcode: this.buf[0] & 0x0f, payload: this.buf.subarray(p, p + len) });
+      this.buf = this.buf.subarray(p + len);
+      for (const w of this.waiters.splice(0)) w();
+    }
+  }
+
+  /** Resolves with the first frame (from the start) that matches. */
+  async next(match: (f: Frame) => boolean): Promise<Frame> {
+    for (;;) {
+      const hit = this.frames.find(match);
+      if (hit) return hit;
+      await Promise.race([new Promise<void>((r) => this.waiters.push(r)), this.ended.then(() => Promise.reject(new Error('socket closed')))]);
+    }
+  }
+
+  close(): Promise<Frame> {
+    return this.next((f) => f.opcode === 8);
+  }
+
+  /** The server's close code (from its close frame). */
+  async closeCode(): Promise<number> {
+    const f = await this.close();
+    return f.payload.length >= 2 ? f.payload.readUInt16BE(0) : 1005;
+  }
+
+  send(bytes: Buffer): void {
+    this.socket.write(bytes);
+  }
+}
+
+/** A client frame: masked unless told otherwise, `b0` overrides the first byte (FIN, RSV, opcode). */
+function frame(opcode: number, payload: Buffer | string, opts: { fin?: boolean; masked?: boolean; b0?: number; length?: number } = {}): Buffer {
+  const data = typeof payload === 'string' ? Buffer.from(payload) : payload;
+  const length = opts.length ?? data.length;
+  const masked = opts.masked ?? true;
+  const head: number[] = [opts.b0 ?? ((opts.fin ?? true ? 0x80 : 0) | opcode)];
+  if (length < 126) head.push((masked ? 0x80 : 0) | length);
+  else if (length < 65536) head.push((masked ? 0x80 : 0) | 126, length >> 8, length & 0xff);
+  else {
+    const b = Buffer.alloc(8);
+    b.writeBigUInt64BE(BigInt(length));
+    head.push((masked ? 0x80 : 0) | 127, ...b);
+  }
+  if (!masked) return Buffer.concat([Buffer.from(head), data]);
+  const mask = Buffer.from([0x12, 0x34, 0x56, 0x78]);
+  const body = Buffer.from(data.map((x, i) => x ^ mask[i & 3]));
+  return Buffer.concat([Buffer.from(head), mask, body]);
+}
+
+const text = (f: Frame) => f.opcode === 1 && JSON.parse(f.payload.toString());
+const isPong = (n: number) => (f: Frame) => f.opcode === 1 && text(f).t === 'pong' && text(f).n === n;
+
+describe('WebSocket framing (RFC 6455)', () => {
+  it('answers the handshake, and reassembles a fragmented text frame with a ping in between', async () => {
+    const c = await RawClient.open();
+    expect(c.response).toContain('101 Switching Protocols');
+    expect(c.response).toContain('Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=');
+    const json = JSON.stringify({ t: 'ping', n: 7 });
+    c.send(frame(1, json.slice(0, 5), { fin: false }));
+    c.send(frame(9, 'control in between'));
+    c.send(frame(0, json.slice(5, 9), { fin: false }));
+    c.send(frame(0, json.slice(9)));
+    expect((await c.next((f) => f.opcode === 10)).payload.toString()).toBe('control in between');
+    await c.next(isPong(7));
+    // One byte at a time: frames split anywhere are still whole.
+    for (const byte of frame(1, JSON.stringify({ t: 'ping', n: 8 }))) c.send(Buffer.from([byte]));
+    await c.next(isPong(8));
+    c.socket.destroy();
+  });
+
+  it('reads a 200 KiB frame that arrives in 1 KiB pieces', async () => {
+    const c = await RawClient.open();
+    const big = frame(1, JSON.stringify({ t: 'ping', n: 9 }) + ' '.repeat(200 * 1024));
+    for (let at = 0; at < big.length; at += 1024) c.send(big.subarray(at, at + 1024));
+    await c.next(isPong(9));
+    c.socket.destroy();
+  });
+
+  it('answers a close frame with the same code and ends the connection', async () => {
+    const c = await RawClient.open();
+    const code = Buffer.alloc(2);
+    code.writeUInt16BE(1000);
+    c.send(frame(8, Buffer.concat([code, Buffer.from('bye')])));
+    expect(await c.closeCode()).toBe(1000);
+    await c.ended;
+  });
+
+  it.each([
+    ['an unmasked frame', () => frame(1, '{"t":"ping","n":1}', { masked: false }), 1002],
+    ['a reserved bit', () => frame(1, '{"t":"ping","n":1}', { b0: 0x80 | 0x40 | 1 }), 1002],
+    ['a reserved opcode', () => frame(3, 'x'), 1002],
+    ['a control frame over 125 bytes', () => frame(9, Buffer.alloc(126)), 1002],
+    ['a fragmented control frame', () => frame(9, 'x', { fin: false }), 1002],
+    ['a continuation with nothing to continue', () => frame(0, 'x'), 1002],
+    ['a close frame with an invalid code', () => frame(8, Buffer.from([0x03, 0xe8 + 6])), 1002],
+    ['text that is not UTF-8', () => frame(1, Buffer.from([0x7b, 0xff, 0xfe, 0x7d])), 1007],
+    ['a length over the 1 MiB ceiling (sent without its payload)', () => frame(1, Buffer.alloc(0), { length: 1024 * 1024 + 1 }), 1009],
+    ['a 64-bit length', () => Buffer.from([0x81, 0xff, 0, 0, 0, 1, 0, 0, 0, 0]), 1009],
+  ])('closes on %s', async (_name, bytes, code) => {
+    const c = await RawClient.open();
+    c.send(bytes());
+    expect(await c.closeCode()).toBe(code);
+    await c.ended;
+  });
+
+  it('refuses a data frame in the middle of a fragmented message (1002)', async () => {
+    const c = await RawClient.open();
+    c.send(frame(1, '{"t":', { fin: false }));
+    c.send(frame(1, '{"t":"ping"}'));
+    expect(await c.closeCode()).toBe(1002);
+  });
+
+  it('refuses an upgrade without a valid key or version with 400', async () => {
+    const noKey = await RawClient.open(`GET /v1/ws HTTP/1.1\r\nHost: ${relay.host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n\r\n`);
+    expect(noKey.response).toMatch(/^HTTP\/1.1 400 /);
+    const oldVersion = await RawClient.open(
+      `GET /v1/ws HTTP/1.1\r\nHost: ${relay.host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 8\r\n\r\n`,
+    );
+    expect(oldVersion.response).toMatch(/^HTTP\/1.1 400 /);
+  });
+
+  it('ends its side when the client half-closes', async () => {
+    const c = await RawClient.open();
+    c.socket.end();
+    await c.ended;
+  });
+});
