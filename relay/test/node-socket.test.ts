@@ -1,6 +1,5 @@
-// The Node entry's WebSocket (node-server.ts RelayWebSocket): it hands frames, closes and
-// errors to the relay without event listeners and tracks open sockets itself, so what
-// `ws` did through listeners is pinned here: WebSocket-level pings are answered, and a
+// The Node entry's WebSocket (node-websocket.ts WireSocket, wired in node-server.ts): what
+// `ws` used to do for the relay is pinned here: WebSocket-level pings are answered, and a
 // shutdown does not wait for a peer that ignores the closing handshake.
 import { connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -43,7 +42,7 @@ describe('Node WebSocket wiring', () => {
     const started = Date.now();
     await relay.close();
     await gone;
-    // `ws` would wait 30 s for the peer's close frame before destroying the socket.
+    // Without the shutdown's terminate, the socket would wait 10 s for the peer's close frame.
     expect(Date.now() - started).toBeLessThan(5_000);
   });
 });
