@@ -68,6 +68,7 @@ export interface SafetyNumber {
   userId: string;
   /** 60 digits in 12 groups of 5. */
   digits: string;
+  /** `parley://verify?n=<60 digits>&by=<own user id>&with=<their user id>`: the digits, and whose screen shows them. */
   qrPayload: string;
   verified: boolean;
 }

@@ -773,7 +773,7 @@ export class Messenger implements MessengerApi {
     const pin = this.crypto.identityPin(p.userId);
     if (!pin) throw new ApiError('not_found');
     const digits = safetyNumber({ userId: self.user_id, accountKey: this.crypto.account()!.key.pub }, { userId: p.userId, accountKey: pin.accountKey });
-    return { userId: p.userId, digits: formatSafetyNumber(digits), qrPayload: `parley://verify?n=${digits}`, verified: this.contacts.get(p.userId)?.verified ?? false };
+    return { userId: p.userId, digits: formatSafetyNumber(digits), qrPayload: safetyQrPayload(digits, self.user_id, p.userId), verified: this.contacts.get(p.userId)?.verified ?? false };
   }
 
   async setContactVerified(p: P<'setContactVerified'>): Promise<Contact> {
@@ -1025,4 +1025,13 @@ function toApiError(err: unknown): ApiError {
   if (err instanceof ApiError) return err;
   if (err instanceof RelayHttpError && err.code === 'offline') return new ApiError('offline', err.message);
   return new ApiError('internal', String((err as Error)?.message ?? err));
+}
+
+/**
+ * The safety-number QR: the 60 symmetric digits plus whose screen shows it (`by`) and for
+ * which conversation partner (`with`), so a scanner can tell the other person's code from
+ * a picture of its own screen (the digits alone are the same on both sides).
+ */
+export function safetyQrPayload(digits: string, shownBy: string, shownWith: string): string {
+  return `parley://verify?n=${digits}&by=${shownBy}&with=${shownWith}`;
 }

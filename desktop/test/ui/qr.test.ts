@@ -190,15 +190,23 @@ describe('QR codes', () => {
     const theirs = await openSafetyNumber(bob);
     const digits = (await mine.getByTestId('safety-number').textContent())!.replace(/\s+/g, '');
     expect(digits).toMatch(/^\d{60}$/);
-    // Each screen's code, read from its pixels, carries that screen's 60 digits, and both are one payload.
+    // Each screen's code, read from its pixels, carries the same 60 digits and says whose screen it is.
+    const aliceId = (await alice.messenger.getAccount())!.userId;
+    const bobId = (await bob.messenger.getAccount())!.userId;
     const alicePayload = await readQrOnScreen(mine.getByRole('img', { name: 'Safety number QR code' }));
-    expect(alicePayload).toBe(`parley://verify?n=${digits}`);
+    expect(alicePayload).toBe(`parley://verify?n=${digits}&by=${aliceId}&with=${bobId}`);
     const bobScreen = await theirs.getByRole('img', { name: 'Safety number QR code' }).screenshot();
-    expect(decodePng(bobScreen)).toBe(alicePayload);
+    expect(decodePng(bobScreen)).toBe(`parley://verify?n=${digits}&by=${bobId}&with=${aliceId}`);
     await closeDialog(bob);
 
-    // Alice scans Bob's screen (the screenshot of his code) with "Choose image…".
+    // A picture of Alice's own screen is not Bob's code: said plainly, nothing verified.
+    const aliceScreen = await mine.getByRole('img', { name: 'Safety number QR code' }).screenshot();
     await mine.getByRole('button', { name: 'Scan their code' }).click();
+    await mine.getByLabel('Choose image…').setInputFiles(pngFile('alice-own-safety.png', aliceScreen));
+    await expect.poll(() => mine.getByRole('alert').last().textContent(), POLL).toContain('That is your own code');
+    expect((await alice.messenger.listContacts())[0].verified).toBe(false);
+
+    // Alice scans Bob's screen (the screenshot of his code) with "Choose image…" (the scanner is still open).
     await mine.getByLabel('Choose image…').setInputFiles(pngFile('bob-safety.png', bobScreen));
     await mine.getByText('Safety numbers match').waitFor();
     await mine.getByText('✓ Verified').waitFor();
@@ -208,7 +216,7 @@ describe('QR codes', () => {
     // A code with one digit changed, dropped on the scan box: no match, and not verified.
     await mine.getByRole('button', { name: 'Clear verification' }).click();
     await mine.getByText('Not verified yet').waitFor();
-    const tampered = `parley://verify?n=${digits.slice(0, 30)}${(Number(digits[30]) + 1) % 10}${digits.slice(31)}`;
+    const tampered = `parley://verify?n=${digits.slice(0, 30)}${(Number(digits[30]) + 1) % 10}${digits.slice(31)}&by=${bobId}&with=${aliceId}`;
     await mine.getByRole('button', { name: 'Scan their code' }).click();
     await giveImage(mine.getByRole('group', { name: 'Scan their code' }), 'drop', qrPng(tampered));
     await mine.getByText('These numbers do not match — do not mark verified').waitFor();

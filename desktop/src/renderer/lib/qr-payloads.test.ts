@@ -1,8 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { compareSafetyCodes, readInvite, safetyDigits } from './qr-payloads.ts';
+import { compareSafetyCodes, readInvite, readSafetyCode, safetyDigits } from './qr-payloads.ts';
 
 const DIGITS = '123456789012345678901234567890123456789012345678901234567890';
-const OURS = `parley://verify?n=${DIGITS}`;
+const ME = 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa';
+const YOU = 'bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb';
+const OTHER = 'cccccccccccccccccccccccccccccccc';
+const code = (digits: string, by: string, withUser: string) => `parley://verify?n=${digits}&by=${by}&with=${withUser}`;
+const OURS = code(DIGITS, ME, YOU);
+const THEIRS = code(DIGITS, YOU, ME);
 const INVITE = 'parley://add?u=abcdefghijklmnopqrstuvwxyz234567&r=http%3A%2F%2F127.0.0.1%3A8787&f=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA&n=Alice+Liddell';
 
 describe('scanned QR payloads', () => {
@@ -19,25 +24,36 @@ describe('scanned QR payloads', () => {
 
   it('takes the 60 digits out of a safety-number code and nothing else', () => {
     expect(safetyDigits(OURS)).toBe(DIGITS);
-    expect(safetyDigits(`parley://verify?n=${DIGITS.slice(1)}`)).toBeNull();
-    expect(safetyDigits(`parley://verify?n=${DIGITS}0`)).toBeNull();
+    expect(safetyDigits(code(DIGITS.slice(1), ME, YOU))).toBeNull();
+    expect(safetyDigits(code(`${DIGITS}0`, ME, YOU))).toBeNull();
+    expect(safetyDigits(`parley://verify?n=${DIGITS}`)).toBeNull();
+    expect(safetyDigits(code(DIGITS, ME, 'short'))).toBeNull();
+    expect(readSafetyCode(THEIRS)).toEqual({ digits: DIGITS, by: YOU, with: ME });
     expect(safetyDigits(INVITE)).toBeNull();
   });
 
-  it('says match only for the same 60 digits', () => {
-    expect(compareSafetyCodes(OURS, OURS)).toBe('match');
-    expect(compareSafetyCodes(OURS, ` ${OURS} `)).toBe('match');
+  it("says match only for the same 60 digits shown on the partner's screen for us", () => {
+    expect(compareSafetyCodes(OURS, THEIRS)).toBe('match');
+    expect(compareSafetyCodes(OURS, ` ${THEIRS} `)).toBe('match');
+    expect(compareSafetyCodes(THEIRS, OURS)).toBe('match');
+  });
+
+  it('tells a picture of our own screen apart from theirs', () => {
+    expect(compareSafetyCodes(OURS, OURS)).toBe('own_code');
+    expect(compareSafetyCodes(OURS, code('0'.repeat(60), ME, YOU))).toBe('own_code');
   });
 
   it('says mismatch for another conversation or a tampered code', () => {
-    const tampered = `parley://verify?n=${DIGITS.slice(0, 59)}1`;
-    expect(compareSafetyCodes(OURS, tampered)).toBe('mismatch');
-    expect(compareSafetyCodes(OURS, `parley://verify?n=${'0'.repeat(60)}`)).toBe('mismatch');
+    expect(compareSafetyCodes(OURS, code(`${DIGITS.slice(0, 59)}1`, YOU, ME))).toBe('mismatch');
+    expect(compareSafetyCodes(OURS, code('0'.repeat(60), YOU, ME))).toBe('mismatch');
+    // The right digits, but shown by someone else or for someone else: another conversation.
+    expect(compareSafetyCodes(OURS, code(DIGITS, OTHER, ME))).toBe('mismatch');
+    expect(compareSafetyCodes(OURS, code(DIGITS, YOU, OTHER))).toBe('mismatch');
   });
 
   it('never says match when our own code is malformed', () => {
     expect(compareSafetyCodes('parley://verify?n=', 'parley://verify?n=')).toBe('not_safety_code');
-    expect(compareSafetyCodes('garbage', OURS)).toBe('mismatch');
+    expect(compareSafetyCodes('garbage', THEIRS)).toBe('mismatch');
   });
 
   it('tells a code that is not a safety number apart from a mismatch', () => {

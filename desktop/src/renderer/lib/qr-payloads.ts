@@ -1,8 +1,9 @@
 // What a scanned QR code means to Parley: an invite (`parley://add?...`, see the core's
-// messenger-invite.ts) or a safety-number code (`parley://verify?n=<60 digits>`, from
-// getSafetyNumber). The core derives the 60 digits symmetrically (both people's account
-// keys, sorted by user id), so the two sides of one conversation show the same payload
-// and comparing the digits is the whole check.
+// messenger-invite.ts) or a safety-number code
+// (`parley://verify?n=<60 digits>&by=<user id>&with=<user id>`, from getSafetyNumber). The
+// core derives the 60 digits symmetrically (both people's account keys, sorted by user
+// id), so both screens show the same digits; `by` and `with` say whose screen it is, so
+// a picture of your own screen is not taken for theirs.
 
 /** An invite read from a QR code: the link to hand to addContactByInvite, and the name it carries. */
 export interface ScannedInvite {
@@ -24,24 +25,40 @@ export function readInvite(text: string): ScannedInvite | null {
   return { link, name: q.get('n')?.slice(0, 64) || null };
 }
 
-/** The 60 digits of a safety-number payload, or null when the text is not one. */
-export function safetyDigits(payload: string): string | null {
-  const m = /^parley:\/\/verify\?n=(\d{60})$/i.exec(payload.trim());
-  return m ? m[1] : null;
+/** A safety-number code: its 60 digits, whose screen showed it, and for which partner. */
+export interface SafetyCode {
+  digits: string;
+  by: string;
+  with: string;
 }
 
-export type SafetyComparison = 'match' | 'mismatch' | 'not_safety_code';
+/** The parts of a safety-number payload, or null when the text is not one. */
+export function readSafetyCode(payload: string): SafetyCode | null {
+  const m = /^parley:\/\/verify\?n=(\d{60})&by=([a-z2-7]{32})&with=([a-z2-7]{32})$/i.exec(payload.trim());
+  return m ? { digits: m[1], by: m[2].toLowerCase(), with: m[3].toLowerCase() } : null;
+}
+
+/** The 60 digits of a safety-number payload, or null when the text is not one. */
+export function safetyDigits(payload: string): string | null {
+  return readSafetyCode(payload)?.digits ?? null;
+}
+
+export type SafetyComparison = 'match' | 'mismatch' | 'own_code' | 'not_safety_code';
 
 /**
  * Compares the safety-number code scanned from the other person's screen with ours.
- * 'match' only when both are well-formed and carry the same 60 digits; a code of another
- * conversation or a tampered one is 'mismatch'; anything that is not a safety-number code
- * (an invite, a web address) is 'not_safety_code', so the UI can say so instead of
- * claiming a mismatch.
+ * 'match' only when both are well-formed, carry the same 60 digits, and the scanned one
+ * was shown by our partner for us (ours is shown by us for them); a picture of our own
+ * screen is 'own_code'; a code of another conversation or a tampered one is 'mismatch';
+ * anything that is not a safety-number code (an invite, a web address) is
+ * 'not_safety_code', so the UI can say so instead of claiming a mismatch.
  */
 export function compareSafetyCodes(ours: string, scanned: string): SafetyComparison {
-  const theirs = safetyDigits(scanned);
+  const theirs = readSafetyCode(scanned);
   if (theirs === null) return 'not_safety_code';
-  const mine = safetyDigits(ours);
-  return mine !== null && mine === theirs ? 'match' : 'mismatch';
+  const mine = readSafetyCode(ours);
+  if (mine === null) return 'mismatch';
+  if (theirs.by === mine.by && theirs.with === mine.with) return 'own_code';
+  const samePair = theirs.by === mine.with && theirs.with === mine.by;
+  return samePair && theirs.digits === mine.digits ? 'match' : 'mismatch';
 }
