@@ -1,7 +1,9 @@
 // Groups and device linking, and members' names, on a real relay with real cores: a newly
 // linked device gets the account's groups in its snapshot (documents, flags, recent
 // history) and reads and sends group messages at once under its own sender key; members
-// who are not contacts are named by the names they gave themselves in the group document.
+// who are not contacts are named by the names they gave themselves in the group document;
+// files sent before the link download on the new device.
+import { randomBytes } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { DeviceLinker } from '../src/core/messenger-link.ts';
 import { Cores, befriend, eventually, online, startTestRelay, texts, type TestRelay } from './support/harness.ts';
@@ -75,6 +77,45 @@ describe('groups on a newly linked device', () => {
     // A rename from the linked device (its changes carry its own actor) reaches everyone.
     await laptop.renameGroup({ conversationId: conv, name: 'Climbing club' });
     for (const m of [alice, bob, carol]) await eventually(async () => (await m.getGroup({ conversationId: conv })).name === 'Climbing club', 'the rename reaches everyone');
+  });
+});
+
+describe('attachments on a newly linked device', () => {
+  it('files sent and received before the link (direct and group) download on the new device with the same bytes', async () => {
+    const alice = await cores.user(relay, 'Alice');
+    const bob = await cores.user(relay, 'Bob');
+    await befriend(alice, bob);
+    await Promise.all([online(alice), online(bob)]);
+    const [aId, bId] = await Promise.all([alice, bob].map(idOf));
+    const received = randomBytes(200 * 1024);
+    const sentByAlice = randomBytes(70 * 1024);
+    const inGroup = randomBytes(90 * 1024);
+    const fromBob = await bob.sendAttachment({ conversationId: `d:${aId}`, name: 'plan.pdf', mime: 'application/pdf', data: received.toString('base64url') });
+    const fromAlice = await alice.sendAttachment({ conversationId: `d:${bId}`, name: 'notes.txt', mime: 'text/plain', data: sentByAlice.toString('base64url') });
+    const conv = (await bob.createGroup({ name: 'Trip', members: [aId] })).id;
+    await eventually(() => hasGroup(alice, conv), 'alice has the group');
+    const groupFile = await bob.sendAttachment({ conversationId: conv, name: 'map.bin', mime: 'application/octet-stream', data: inGroup.toString('base64url') });
+    const has = async (m: Core, c: string, id: string) => (await m.getHistory({ conversationId: c })).messages.some((x) => x.id === id);
+    await eventually(async () => (await has(alice, `d:${bId}`, fromBob.id)) && (await has(alice, conv, groupFile.id)), 'alice has both files');
+    // Alice saved Bob's direct file; the group file she never opened.
+    await alice.downloadAttachment({ messageId: fromBob.id });
+
+    const laptop = await link(alice, 'Laptop');
+    const state = async (c: string, id: string) => {
+      const body = (await laptop.getHistory({ conversationId: c })).messages.find((m) => m.id === id)?.body;
+      return body?.kind === 'attachment' ? body.attachment.state : body?.kind;
+    };
+    // Nothing is on the laptop's disk yet: each file is shown as one to download, with its preview data.
+    expect(await state(`d:${bId}`, fromBob.id)).toBe('remote');
+    expect(await state(`d:${bId}`, fromAlice.id)).toBe('remote');
+    expect(await state(conv, groupFile.id)).toBe('remote');
+    await expect(laptop.readAttachment({ messageId: fromBob.id })).rejects.toMatchObject({ code: 'attachment_not_downloaded' });
+
+    for (const [c, m, bytes] of [[`d:${bId}`, fromBob, received], [`d:${bId}`, fromAlice, sentByAlice], [conv, groupFile, inGroup]] as const) {
+      await laptop.downloadAttachment({ messageId: m.id });
+      expect(await state(c, m.id)).toBe('downloaded');
+      expect(Buffer.from((await laptop.readAttachment({ messageId: m.id })).data, 'base64url').equals(bytes)).toBe(true);
+    }
   });
 });
 

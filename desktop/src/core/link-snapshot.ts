@@ -1,9 +1,11 @@
 // What a newly linked device is handed besides the account key: contacts, conversations,
-// the newest messages of each conversation (direct and group), drafts, the account
+// the newest messages of each conversation (direct and group; attachments with their
+// blob, key and hash, so they download there), drafts, the account
 // document and every group document (the snapshot, an encrypted blob), and later the
 // direct messages that missed it while its keys were not yet on the relay (the top-up).
 // No sender key travels: the new device makes its own (see GroupEngine.adoptFromLink).
 // docs/desktop-core.md, "Linking devices".
+import type { MessageBody } from '@parley/common/api/index';
 import { fromBase64Url, toBase64Url } from '@parley/common/encoding';
 import { z } from 'zod';
 import type { CryptoStore } from './crypto-store.ts';
@@ -24,6 +26,9 @@ export interface SnapshotHost {
   groups(): Pick<GroupEngine, 'savedGroups' | 'adoptFromLink' | 'memberIds' | 'relayToOwnDevices'>;
 }
 
+/** The part of an attachment that is not in its message body: the relay blob, the file key and the ciphertext's hash. */
+const LinkedFile = z.object({ blob: z.string().min(1).max(128), key: z.string().min(1).max(128), hash: z.string().min(1).max(128) });
+
 /** The snapshot: uploaded as an encrypted blob (it outgrows a frame), key and hash in the provision. */
 export const Snapshot = z.object({
   v: z.literal(1),
@@ -41,6 +46,8 @@ export const Snapshot = z.object({
       replyTo: z.string().nullable(),
       outgoing: z.boolean(),
       status: z.enum(['pending', 'sent', 'delivered', 'read', 'failed']),
+      /** An attachment message's file: where its ciphertext is on the relay and its key, so the new device can download it. */
+      file: LinkedFile.optional(),
     }),
   ),
   drafts: z.array(z.object({ conversationId: z.string(), text: z.string(), replyTo: z.string().nullable(), updatedAt: z.number() })),
@@ -56,9 +63,11 @@ export function buildSnapshot(host: SnapshotHost): Snapshot {
   const groups = host.groups().savedGroups();
   const groupIds = new Set(groups.map((g) => `g:${g.groupId}`));
   const messages: Snapshot['messages'] = [];
+  const fileOf = profile.db.prepare(`SELECT blob_id AS blob, file_key AS key, sha256 AS hash FROM attachments WHERE message_id = ? AND blob_id IS NOT NULL AND file_key IS NOT NULL AND sha256 IS NOT NULL`);
   for (const c of all.filter((x) => (x.kind === 'direct' && x.peerUserId) || groupIds.has(x.id))) {
     for (const m of profile.messages.page(c.id, { limit: LINK_HISTORY_PER_CONVERSATION }).messages) {
-      messages.push({ conversationId: m.conversationId, senderUserId: m.senderUserId, senderDeviceId: m.senderDeviceId, clientMsgId: m.id.slice(m.id.indexOf(':') + 1), sentAt: m.sentAt, body: m.body, replyTo: m.replyTo, outgoing: m.outgoing, status: m.status });
+      const file = m.body.kind === 'attachment' ? (fileOf.get(profile.messages.rowIdOf(m.id)) as z.infer<typeof LinkedFile> | undefined) : undefined;
+      messages.push({ conversationId: m.conversationId, senderUserId: m.senderUserId, senderDeviceId: m.senderDeviceId, clientMsgId: m.id.slice(m.id.indexOf(':') + 1), sentAt: m.sentAt, body: m.body, replyTo: m.replyTo, outgoing: m.outgoing, status: m.status, ...(file ? { file } : {}) });
     }
   }
   const drafts = (profile.db.prepare(`SELECT conversation_id, text, reply_to, updated_at FROM drafts WHERE text <> ''`).all() as { conversation_id: string; text: string; reply_to: string | null; updated_at: number }[]).map(
@@ -104,22 +113,47 @@ export function importSnapshot(host: SnapshotHost, s: Snapshot): void {
       if (group && !s.groups?.some((g) => `g:${g.groupId}` === m.conversationId)) continue;
       const peer = m.conversationId.slice(2);
       const recipients = group ? groups.memberIds(m.conversationId).filter((u) => u !== self) : [peer];
-      profile.messages.insertIncoming({
+      const body = linkedBody(m.body, m.file);
+      const { inserted, message } = profile.messages.insertIncoming({
         conversationId: m.conversationId,
         senderUserId: m.senderUserId,
         senderDeviceId: m.senderDeviceId,
         clientMsgId: m.clientMsgId,
         senderClock: m.sentAt,
-        body: m.body as never,
+        body: body as never,
         replyTo: m.replyTo,
         outgoing: m.outgoing,
         status: m.status === 'pending' ? 'failed' : m.status,
         recipients: m.outgoing ? recipients : undefined,
       });
+      if (inserted && m.file && body.kind === 'attachment') recordLinkedAttachment(profile, message.id, body.attachment, m.file);
     }
     for (const d of s.drafts) profile.drafts.set(d.conversationId, d.text, d.replyTo, d.updatedAt);
     if (s.accountDoc) host.accountSync.importAll(fromBase64Url(s.accountDoc));
   })();
+}
+
+type AttachmentView = Extract<MessageBody, { kind: 'attachment' }>['attachment'];
+
+/**
+ * The body a linked device stores: an attachment the old device had downloaded is not
+ * downloaded here (the file stays on the old device), so it is shown as remote when its
+ * file travelled, and as before (preview only) when it did not.
+ */
+function linkedBody(raw: unknown, file: Snapshot['messages'][number]['file']): MessageBody {
+  const body = raw as MessageBody;
+  if (body?.kind !== 'attachment' || !file) return body;
+  return { ...body, attachment: { ...body.attachment, state: 'remote' } };
+}
+
+/** The attachment row of a message that came with the snapshot: downloadable from the relay as long as its blob is kept. */
+function recordLinkedAttachment(profile: LocalProfile, messageId: string, a: AttachmentView, file: z.infer<typeof LinkedFile>): void {
+  profile.db
+    .prepare(
+      `INSERT INTO attachments (id, message_id, name, mime, size, blob_id, file_key, sha256, thumbnail, width, height, local_path, state)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, 'remote') ON CONFLICT (id) DO NOTHING`,
+    )
+    .run(file.blob, profile.messages.rowIdOf(messageId), a.name, a.mime, a.size, file.blob, file.key, file.hash, a.thumbnail ? fromBase64Url(a.thumbnail) : null, a.width, a.height);
 }
 
 /** Text messages (direct and group) stored since `since`, in chunks that fit one content each. */
