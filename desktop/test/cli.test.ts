@@ -128,7 +128,7 @@ describe('parley CLI', () => {
       listener.child.kill('SIGINT');
     }
     expect(await listener.exited).toBe(0); // Ctrl+C closes cleanly
-  });
+  }, 120_000); // about 17 CLI processes, each starting Node and tsx: 15-20 s on a quiet 2-core machine, twice that when it is busy
 
   it('rejects bad arguments with a clear message and exit code 2', async () => {
     const [unknown, missing, badLimit, badOption, noAccount] = await Promise.all([
