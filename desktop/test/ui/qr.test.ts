@@ -185,7 +185,7 @@ describe('QR codes', () => {
     await bob.message('and I pasted yours').waitFor();
   }, 60_000);
 
-  it("compares safety numbers by QR: Bob's code matches and verifies, a tampered one does not and never verifies", async () => {
+  it("compares safety numbers by QR: Bob's code matches and verifies; her own screen, a tampered code and an invite never verify", async () => {
     const mine = await openSafetyNumber(alice);
     const theirs = await openSafetyNumber(bob);
     const digits = (await mine.getByTestId('safety-number').textContent())!.replace(/\s+/g, '');
