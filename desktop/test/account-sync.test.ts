@@ -54,8 +54,12 @@ describe('account document sync', () => {
     const alice = await cores.user(relay, 'Alice');
     const alice2 = await secondDevice(alice);
     await Promise.all([online(alice), online(alice2)]);
-    const conv = `d:${'b'.repeat(32)}`;
-    await alice.openDirect({ userId: 'b'.repeat(32) });
+    // A draft belongs to a conversation that exists (openDirect of a stranger is not_found).
+    const bob = await cores.user(relay, 'Bob');
+    await befriend(alice, bob);
+    const bobId = (await bob.getAccount())!.userId;
+    const conv = `d:${bobId}`;
+    await alice.openDirect({ userId: bobId });
     await alice.setDraft({ conversationId: conv, text: 'written, then closed' });
     await alice.close(); // before the debounce fired: close queues it in the outbox
     const again = await cores.core(alice.dir);
@@ -67,10 +71,14 @@ describe('account document sync', () => {
     const alice = await cores.user(relay, 'Alice');
     const alice2 = await secondDevice(alice);
     await Promise.all([online(alice), online(alice2)]);
-    const conv = `d:${'c'.repeat(32)}`;
-    await alice.openDirect({ userId: 'c'.repeat(32) });
+    const carol = await cores.user(relay, 'Carol');
+    await befriend(alice, carol);
+    const carolId = (await carol.getAccount())!.userId;
+    const conv = `d:${carolId}`;
+    await alice.openDirect({ userId: carolId });
     await alice.setDraft({ conversationId: conv, text: 'Hello' });
     await eventually(async () => (await alice2.getDraft({ conversationId: conv }))?.text === 'Hello', 'base draft synced');
+    await eventually(async () => (await alice2.listConversations({})).some((c) => c.id === conv), 'the conversation reached device 2');
     // Both edit before either hears from the other.
     await Promise.all([alice.setDraft({ conversationId: conv, text: 'Oh, Hello' }), alice2.setDraft({ conversationId: conv, text: 'Hello world' })]);
     await eventually(async () => (await alice.getDraft({ conversationId: conv }))?.text === 'Oh, Hello world', 'merged on device 1');

@@ -20,6 +20,19 @@ describe('MessengerApi parameter schemas', () => {
     expect(() => parseParams('updateSettings', { notificationPrivacy: 'loud' })).toThrow();
   });
 
+  it('a relay URL is http(s) or ws(s) with a host, wherever one is accepted (regression: ftp:// passed url())', () => {
+    for (const ok of ['http://127.0.0.1:8787', 'https://relay.example', 'wss://relay.example/v1/ws', 'ws://[::1]:8787']) {
+      expect(parseParams('createAccount', { displayName: 'A', relayUrl: ok })).toMatchObject({ relayUrl: ok });
+      expect(parseParams('startDeviceLink', { deviceName: 'A', relayUrl: ok })).toMatchObject({ relayUrl: ok });
+      expect(parseParams('updateSettings', { relayUrl: ok })).toEqual({ relayUrl: ok });
+    }
+    for (const bad of ['ftp://relay.example', 'file:///etc/passwd', 'javascript:alert(1)', 'mailto:a@b.c', 'http://', 'relay.example', '']) {
+      expect(() => parseParams('createAccount', { displayName: 'A', relayUrl: bad }), bad).toThrow();
+      expect(() => parseParams('startDeviceLink', { deviceName: 'A', relayUrl: bad }), bad).toThrow();
+      expect(() => parseParams('updateSettings', { relayUrl: bad }), bad).toThrow();
+    }
+  });
+
   it('every method refuses a non-object payload (what a hostile web-host client might send)', () => {
     for (const method of Object.keys(MethodParams) as (keyof typeof MethodParams)[]) {
       for (const bad of ['x', 42, [], true]) expect(() => parseParams(method, bad)).toThrow();

@@ -11,14 +11,32 @@ export const MessageIdParam = z.string().regex(/^[a-z2-7]{32}:[A-Za-z0-9_-]{8,64
 const Name = z.string().trim().min(1).max(64);
 const Text = z.string().max(64 * 1024);
 const Cursor = z.string().min(1).max(512);
+/**
+ * A relay's URL as a user types it: http(s) or ws(s) with a host (the engine dials
+ * ws(s) and fetches http(s); relayEndpoint in the core accepts exactly these). zod's
+ * url() alone admits any scheme (ftp:, file:, javascript:), which would be stored and
+ * fail only later, far from where it was typed.
+ */
+export const RelayUrlParam = z
+  .string()
+  .max(2048)
+  .url()
+  .refine((s) => {
+    try {
+      const u = new URL(s);
+      return ['http:', 'https:', 'ws:', 'wss:'].includes(u.protocol) && u.host !== '';
+    } catch {
+      return false;
+    }
+  }, 'a relay URL starts with https://, http://, wss:// or ws:// and names a host');
 
 const none = z.object({}).strict();
 
 export const MethodParams = {
   // onboarding and devices
   getAccount: none,
-  createAccount: z.object({ displayName: Name, relayUrl: z.string().url(), handle: z.string().regex(/^[a-z0-9_]{3,32}$/).optional() }).strict(),
-  startDeviceLink: z.object({ deviceName: Name, relayUrl: z.string().url() }).strict(),
+  createAccount: z.object({ displayName: Name, relayUrl: RelayUrlParam, handle: z.string().regex(/^[a-z0-9_]{3,32}$/).optional() }).strict(),
+  startDeviceLink: z.object({ deviceName: Name, relayUrl: RelayUrlParam }).strict(),
   inspectLinkCode: z.object({ code: z.string().min(1).max(2048) }).strict(),
   approveLink: z.object({ requestId: z.string().min(1).max(128) }).strict(),
   listDevices: none,
@@ -92,7 +110,7 @@ export const MethodParams = {
       lastSeen: z.enum(['everyone', 'contacts', 'nobody']).optional(),
       typingIndicators: z.boolean().optional(),
       theme: z.enum(['light', 'dark', 'system']).optional(),
-      relayUrl: z.string().url().optional(),
+      relayUrl: RelayUrlParam.optional(),
     })
     .strict(),
   getConnectionStatus: none,

@@ -46,7 +46,7 @@ import type { Clock } from './clock.ts';
 import { newClientMsgId } from './ids.ts';
 import type { CoreLog } from './net/log.ts';
 import { RelayClient, type DeviceSigner, type SendRequest, type SendResult } from './net/relay-client.ts';
-import { relayEndpoint } from './net/relay-endpoint.ts';
+import { RelayUrlError, relayEndpoint } from './net/relay-endpoint.ts';
 import { RelayHttp, RelayHttpError } from './net/relay-http.ts';
 import type { SocketFactory } from './net/socket.ts';
 import type { DeviceDirectory } from './pipeline/directory.ts';
@@ -119,6 +119,11 @@ export class DeviceLinker {
 
   async start(p: { deviceName: string; relayUrl: string }): Promise<LinkCode> {
     if (this.host.self()) throw new ApiError('account_exists');
+    try {
+      relayEndpoint(p.relayUrl);
+    } catch (err) {
+      throw toApiError(err);
+    }
     this.cancel();
     const now = this.host.clock.now();
     const mailboxAccount = createAccount();
@@ -419,6 +424,7 @@ function signerOf(device: DeviceSecrets): DeviceSigner {
 
 function toApiError(err: unknown): ApiError {
   if (err instanceof ApiError) return err;
+  if (err instanceof RelayUrlError) return new ApiError('bad_params', err.message);
   if (err instanceof RelayHttpError && err.code === 'offline') return new ApiError('offline', err.message);
   if ((err as Error)?.name === 'RelayOfflineError') return new ApiError('offline');
   return new ApiError('internal', String((err as Error)?.message ?? err));

@@ -64,7 +64,7 @@ import { applyContent, conversationOf, type ApplyResult } from './messenger-rece
 import { silentLog, type CoreLog } from './net/log.ts';
 import { nodeSocketFactory } from './net/node-socket.ts';
 import { RelayClient, RelayOfflineError } from './net/relay-client.ts';
-import { relayEndpoint, type RelayEndpoint } from './net/relay-endpoint.ts';
+import { RelayUrlError, relayEndpoint, type RelayEndpoint } from './net/relay-endpoint.ts';
 import { RelayHttp, RelayHttpError } from './net/relay-http.ts';
 import type { SocketFactory } from './net/socket.ts';
 import type { BackoffPolicy } from './net/backoff.ts';
@@ -396,6 +396,18 @@ export class Messenger implements MessengerApi {
     }
   }
 
+  /** A reply (or read mark) must name a message of that same conversation. */
+  private requireReply(conversationId: string, messageId: string | undefined | null): void {
+    if (!messageId) return;
+    let target: Message;
+    try {
+      target = this.profile.messages.get(messageId as MessageId);
+    } catch {
+      throw new ApiError('not_found', 'That message is not on this device.');
+    }
+    if (target.conversationId !== conversationId) throw new ApiError('not_found', 'That message is in another conversation.');
+  }
+
   /** A user's name here: our contact name, else the name they gave a group we share, else a short id. */
   private titleOf(userId: string): string {
     return this.contacts.get(userId)?.displayName ?? this.groups.memberName(userId) ?? `${userId.slice(0, 8)}…`;
@@ -623,8 +635,7 @@ export class Messenger implements MessengerApi {
     const gen = generateOneTimePrekeys(createDevice(account.userId, this.clock.now()), PREKEY_BATCH);
     const device = gen.device;
     const list = signDeviceList(account, [{ id: device.deviceId, signingKey: device.signing.pub }], 1, this.clock.now());
-    const endpoint = relayEndpoint(p.relayUrl);
-    const http = new RelayHttp(endpoint, null);
+    const http = new RelayHttp(checkedRelayEndpoint(p.relayUrl), null);
     const signer = signerOf(device);
     try {
       await http.publishDevice({ deviceList: list, device: deviceKeys(device), oneTimePrekeys: gen.prekeys }, signer);
@@ -770,7 +781,7 @@ export class Messenger implements MessengerApi {
 
   async getSafetyNumber(p: P<'getSafetyNumber'>): Promise<SafetyNumber> {
     const self = this.requireIdentity();
-    const pin = this.crypto.identityPin(p.userId);
+    const pin = p.userId === self.user_id ? null : this.crypto.identityPin(p.userId); // no safety number with oneself
     if (!pin) throw new ApiError('not_found');
     const digits = safetyNumber({ userId: self.user_id, accountKey: this.crypto.account()!.key.pub }, { userId: p.userId, accountKey: pin.accountKey });
     return { userId: p.userId, digits: formatSafetyNumber(digits), qrPayload: safetyQrPayload(digits, self.user_id, p.userId), verified: this.contacts.get(p.userId)?.verified ?? false };
@@ -809,10 +820,21 @@ export class Messenger implements MessengerApi {
     return this.profile.conversations.list(p).map((c) => this.decorate(c));
   }
 
+  /**
+   * Opens (creating if needed) the direct conversation with someone this device knows: a
+   * contact, a member of a group we are in ("message this member"), or someone a
+   * conversation exists with (they wrote to us). Anyone else is not_found: an empty
+   * conversation under an id nobody vouched for would sit in the list for nothing.
+   */
   async openDirect(p: P<'openDirect'>): Promise<Conversation> {
-    this.requireIdentity();
+    const self = this.requireIdentity();
+    const id = directConversationId(p.userId);
+    const known = p.userId !== self.user_id && (this.contacts.get(p.userId) || this.profile.conversations.listed(id) || this.profile.conversations.sharesGroupWith(p.userId));
+    if (!known) {
+      throw new ApiError('not_found', 'That user is not one of your contacts; add them with their invite link first.');
+    }
     this.profile.conversations.ensureDirect(p.userId, this.titleOf(p.userId));
-    return this.conversation(directConversationId(p.userId));
+    return this.conversation(id);
   }
 
   // Groups: messenger-groups.ts.
@@ -859,11 +881,16 @@ export class Messenger implements MessengerApi {
   async sendText(p: P<'sendText'>): Promise<Message> {
     const self = this.requireIdentity();
     if (p.conversationId.startsWith('g:')) {
+      this.requireReply(p.conversationId, p.replyTo);
       const id = newClientMsgId();
       const message = this.queueConversationMessage(p.conversationId, { v: CONTENT_VERSION, id, conv: { t: 'g', id: p.conversationId.slice(2) }, kind: 'text', text: p.text, replyTo: p.replyTo ?? null } as OutgoingPayload['content'], { kind: 'text', text: p.text }, p.replyTo ?? null);
       this.typingSender.stop(p.conversationId);
       return message;
     }
+    this.requireReply(p.conversationId, p.replyTo);
+    // A direct message may start the conversation: a user id is self-certifying (the hash of
+    // the account key the relay serves), and the CLI writes to people by id. A user the
+    // relay does not know fails in the outbox like any undeliverable message.
     const peer = this.peerOf(p.conversationId);
     this.profile.conversations.ensureDirect(peer, this.titleOf(peer));
     const clientMsgId = newClientMsgId();
@@ -937,6 +964,7 @@ export class Messenger implements MessengerApi {
   async markRead(p: P<'markRead'>): Promise<void> {
     this.requireIdentity();
     const row = this.profile.conversations.row(p.conversationId);
+    if (p.upTo) this.requireReply(p.conversationId, p.upTo);
     const upTo = p.upTo ? this.profile.messages.get(p.upTo).sentAt : this.profile.messages.newestClock(p.conversationId);
     if (upTo <= row.read_clock) return;
     const unread = this.profile.messages.unreadIncomingUpTo(p.conversationId, row.read_clock, upTo);
@@ -968,6 +996,8 @@ export class Messenger implements MessengerApi {
   }
 
   async setTyping(p: P<'setTyping'>): Promise<void> {
+    this.requireIdentity();
+    this.conversation(p.conversationId); // not_found: typing goes to the conversation's members
     if (p.typing) this.typingSender.keystroke(p.conversationId);
     else this.typingSender.stop(p.conversationId);
   }
@@ -979,6 +1009,10 @@ export class Messenger implements MessengerApi {
   }
 
   async setDraft(p: P<'setDraft'>): Promise<Draft> {
+    // A draft needs its conversation (left groups included: the composer flushes on leaving);
+    // one under an id that names nothing would travel to every device and never show.
+    this.profile.conversations.row(p.conversationId);
+    this.requireReply(p.conversationId, p.replyTo ?? undefined);
     const draft = this.identity() ? this.accountSync.setDraft(p.conversationId, p.text, p.replyTo ?? null) : this.profile.drafts.set(p.conversationId, p.text, p.replyTo ?? null, this.clock.now());
     this.emit({ type: 'draft.changed', draft });
     return draft;
@@ -993,6 +1027,7 @@ export class Messenger implements MessengerApi {
   }
 
   async updateSettings(p: P<'updateSettings'>): Promise<Settings> {
+    if (p.relayUrl !== undefined) checkedRelayEndpoint(p.relayUrl);
     const s = this.profile.settings.update(p);
     if (p.lastSeen) {
       this.relay?.setPresenceVisibility(relayVisibility(s.lastSeen));
@@ -1019,6 +1054,16 @@ const sodiumSign = (m: Uint8Array, priv: Uint8Array) => sodium().crypto_sign_det
 
 function notYet(what: string): ApiError {
   return new ApiError('not_implemented', `${what} is not available in this build yet.`);
+}
+
+/** The endpoint of a relay URL given through the API; anything relayEndpoint cannot dial is bad_params. */
+function checkedRelayEndpoint(url: string): RelayEndpoint {
+  try {
+    return relayEndpoint(url);
+  } catch (err) {
+    if (err instanceof RelayUrlError) throw new ApiError('bad_params', err.message);
+    throw err;
+  }
 }
 
 function toApiError(err: unknown): ApiError {

@@ -67,6 +67,7 @@ export function runMessengerApiContract(name: string, open: (relay: TestRelay) =
     let direct: string; // Alice's conversation with Bob
     let toAlice: string; // Bob's conversation with Alice
     let paged: Message[] = [];
+    let groupId = ''; // the group Alice made (she is a member, Bob left it)
 
     beforeAll(async () => {
       relay = await startTestRelay();
@@ -85,6 +86,13 @@ export function runMessengerApiContract(name: string, open: (relay: TestRelay) =
     it('getAccount is null before onboarding; createAccount returns the account getAccount then answers', async () => {
       expect(await alice.getAccount({})).toBeNull();
       const relayUrl = `http://${relay.host}`;
+      // A relay URL that is not http(s) or ws(s) is bad_params at every boundary and in the
+      // engine alike (regression: ftp:// passed zod's url() and failed later as internal).
+      for (const bad of [`ftp://${relay.host}`, 'file:///etc/passwd', 'javascript:alert(1)', 'http://']) {
+        expect((await rejection(alice.createAccount({ displayName: 'Alice', relayUrl: bad }), `createAccount with ${bad}`)).code, bad).toBe('bad_params');
+        expect((await rejection(alice.startDeviceLink({ deviceName: 'Laptop', relayUrl: bad }), `startDeviceLink with ${bad}`)).code, bad).toBe('bad_params');
+      }
+      expect(await alice.getAccount({})).toBeNull();
       const [a, b] = await Promise.all([alice.createAccount({ displayName: 'Alice', relayUrl }), bob.createAccount({ displayName: 'Bob', relayUrl })]);
       expectPlainJson(a, 'createAccount');
       expect(a).toMatchObject({ displayName: 'Alice', handle: null, relayUrl });
@@ -291,6 +299,7 @@ export function runMessengerApiContract(name: string, open: (relay: TestRelay) =
 
     it('groups: create, rename, and the member sees the new name', async () => {
       const group = await alice.createGroup({ name: 'Trip', members: [me.bob.userId] });
+      groupId = group.id;
       expectPlainJson(group, 'createGroup');
       expect(group).toMatchObject({ kind: 'group', title: 'Trip', peerUserId: null });
       expect(group.id).toMatch(/^g:/);
@@ -389,6 +398,51 @@ export function runMessengerApiContract(name: string, open: (relay: TestRelay) =
         expect(viaTransport, what).toStrictEqual(viaEngine);
         expect(viaTransport.code, what).not.toBe('internal');
       }
+    });
+
+    it('a call naming nothing (or out of reach) is refused with a stable code and changes nothing', async () => {
+      const stranger = randomUserId();
+      const groupMessage = (await alice.getHistory({ conversationId: groupId, limit: 1 })).messages[0];
+      expect(groupMessage, 'the group has a message').toBeDefined();
+      // What the user can see: the conversation list, contacts, settings, drafts and history.
+      const state = async () => ({
+        conversations: (await alice.listConversations({ includeArchived: true })).map((x) => ({ id: x.id, title: x.title, last: x.lastMessage?.id ?? null, unread: x.unreadCount, draft: x.hasDraft, flags: [x.pinned, x.muted, x.archived] })),
+        contacts: await alice.listContacts({}),
+        settings: await alice.getSettings({}),
+        drafts: [await alice.getDraft({ conversationId: direct }), await alice.getDraft({ conversationId: `d:${stranger}` })],
+        history: (await alice.getHistory({ conversationId: direct, limit: 500 })).messages.map((m) => m.id),
+        group: await alice.getGroup({ conversationId: groupId }),
+      });
+      const before = await state();
+      const cases: Array<[string, (api: MessengerApi) => Promise<unknown>, string]> = [
+        ['openDirect of someone who is not a contact', (api) => api.openDirect({ userId: stranger }), 'not_found'],
+        ['openDirect with oneself', (api) => api.openDirect({ userId: me.alice.userId }), 'not_found'],
+        ['setDraft in no conversation', (api) => api.setDraft({ conversationId: `d:${stranger}`, text: 'lost words' }), 'not_found'],
+        ['setDraft in no group', (api) => api.setDraft({ conversationId: 'g:nosuchgroup', text: 'lost words' }), 'not_found'],
+        ['setDraft replying to a message of another conversation', (api) => api.setDraft({ conversationId: direct, text: 'x', replyTo: groupMessage.id }), 'not_found'],
+        ['sendText replying to no message', (api) => api.sendText({ conversationId: direct, text: 'x', replyTo: `${stranger}:abcdefgh` }), 'not_found'],
+        ['sendText replying to a message of another conversation', (api) => api.sendText({ conversationId: direct, text: 'x', replyTo: groupMessage.id }), 'not_found'],
+        ['setTyping in no conversation', (api) => api.setTyping({ conversationId: `d:${stranger}`, typing: true }), 'not_found'],
+        ['markRead up to a message of another conversation', (api) => api.markRead({ conversationId: direct, upTo: groupMessage.id }), 'not_found'],
+        ['getSafetyNumber with oneself', (api) => api.getSafetyNumber({ userId: me.alice.userId }), 'not_found'],
+        ['updateSettings with an ftp relay URL', (api) => api.updateSettings({ relayUrl: `ftp://${relay.host}` }), 'bad_params'],
+        ['updateSettings with a javascript: relay URL', (api) => api.updateSettings({ relayUrl: 'javascript:alert(1)' }), 'bad_params'],
+      ];
+      for (const [what, run, code] of cases) {
+        const viaTransport = await rejection(run(alice), what);
+        expect(viaTransport.code, what).toBe(code);
+        const viaEngine = await rejection(run(c.engines.alice), `${what} (engine)`);
+        expect(viaEngine.code, `${what} (engine)`).toBe(code);
+        // Same sentence, except where a boundary's schema refuses first (its sentence names the field).
+        if (code !== 'bad_params') expect(viaTransport, what).toStrictEqual(viaEngine);
+      }
+      expect(await state()).toStrictEqual(before);
+      expect(before.conversations.some((x) => x.id === `d:${stranger}`)).toBe(false);
+      // …while openDirect of a contact still opens (and a relay URL of another form is fine).
+      expect((await alice.openDirect({ userId: me.bob.userId })).id).toBe(direct);
+      const s = await alice.getSettings({});
+      expect((await alice.updateSettings({ relayUrl: s.relayUrl.replace(/^http/, 'ws') })).relayUrl).toBe(s.relayUrl.replace(/^http/, 'ws'));
+      expect(await alice.updateSettings({ relayUrl: s.relayUrl })).toStrictEqual(s);
     });
 
     it('50 interleaved calls each resolve (or reject) with their own answer', async () => {

@@ -135,6 +135,13 @@ export class ConversationStore {
       .all(id) as { userId: string; role: 'admin' | 'member' }[];
   }
 
+  /** Whether this user is a member of a group we have not left. */
+  sharesGroupWith(userId: string): boolean {
+    return !!this.stmt(
+      `SELECT 1 FROM conversation_members m JOIN conversations c ON c.id = m.conversation_id WHERE m.user_id = ? AND c.left_at IS NULL LIMIT 1`,
+    ).get(userId);
+  }
+
   /**
    * The list as the UI shows it: pinned first, then by latest activity. Live state the
    * database does not hold (typing, presence, drafts) is filled in by the caller.
