@@ -3,7 +3,7 @@
 // removes a device for good.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { DeviceLinker } from '../src/core/messenger-link.ts';
-import { Cores, befriend, eventually, online, startTestRelay, texts, type TestRelay } from './support/harness.ts';
+import { Cores, RestartableRelay, befriend, eventually, online, startTestRelay, texts, type TestRelay } from './support/harness.ts';
 
 let relay: TestRelay;
 const cores = new Cores();
@@ -30,6 +30,12 @@ async function link(existing: Core, name = 'Laptop', dir?: string) {
   const mailbox = new URL(code.code.replace('parley://', 'http://x/')).searchParams.get('u');
   await eventually(async () => ((await (await fetch(`http://${relay.host}/v1/users/${mailbox}/device-list`)).json()) as { version: number }).version === 2, 'mailbox retired');
   return { fresh, device };
+}
+
+/** The version of a link code's throwaway mailbox list: 1 while it listens, 2 once retired. */
+async function mailboxVersion(code: string, host = relay.host): Promise<number> {
+  const mailbox = new URL(code.replace('parley://', 'http://x/')).searchParams.get('u');
+  return ((await (await fetch(`http://${host}/v1/users/${mailbox}/device-list`)).json()) as { version: number }).version;
 }
 
 describe('device linking', () => {
@@ -178,6 +184,98 @@ describe('device linking', () => {
     await expect(alice.approveLink({ requestId: request.requestId })).rejects.toMatchObject({ code: 'link_expired' });
     expect(await alice.listDevices()).toHaveLength(1);
     expect((await fresh.getAccount())!.displayName).toBe('Someone new');
+  });
+
+  it('a code cancelled on the new device: approving it later fails with link_expired and adds no device; a new code still links', async () => {
+    const alice = await cores.user(relay, 'Alice');
+    await online(alice);
+    const aliceId = (await alice.getAccount())!.userId;
+    const listVersion = async () => ((await (await fetch(`http://${relay.host}/v1/users/${aliceId}/device-list`)).json()) as { version: number }).version;
+    const fresh = await cores.core();
+    const code = await fresh.startDeviceLink({ deviceName: 'Desktop', relayUrl: `http://${relay.host}` });
+    await fresh.cancelDeviceLink();
+    // Retired by the time the call answers (the relay is up): the mailbox's list names a never-published device.
+    expect(await mailboxVersion(code.code)).toBe(2);
+
+    const request = await alice.inspectLinkCode({ code: code.code });
+    await expect(alice.approveLink({ requestId: request.requestId })).rejects.toMatchObject({ code: 'link_expired', message: expect.stringContaining('cancelled') });
+    expect(await alice.listDevices()).toHaveLength(1);
+    expect(await listVersion()).toBe(1); // the account's list was never re-signed
+    expect(await fresh.getAccount()).toBeNull();
+    expect(fresh.events.some((e) => e.type === 'devices.changed')).toBe(false);
+    await fresh.cancelDeviceLink(); // nothing pending: a no-op
+
+    // The same profile can start over.
+    const again = await fresh.startDeviceLink({ deviceName: 'Desktop', relayUrl: `http://${relay.host}` });
+    await alice.approveLink({ requestId: (await alice.inspectLinkCode({ code: again.code })).requestId });
+    await eventually(() => fresh.events.some((e) => e.type === 'devices.changed'), 'the new code links', 15_000);
+    expect((await fresh.getAccount())!.userId).toBe(aliceId);
+    expect(await alice.listDevices()).toHaveLength(2);
+  });
+
+  it('a code cancelled while the relay is unreachable: dead on the new device at once, its mailbox retired at the next open; an approval in between names a device that never joins', async () => {
+    // What the relay-level protocol cannot prevent, pinned: only the new device can retire the
+    // mailbox, so until it reaches the relay again an approval still finds it.
+    const own = new RestartableRelay();
+    await own.start();
+    try {
+      const url = `http://${own.host}`;
+      const alice = await cores.user(own, 'Alice');
+      await online(alice);
+      const fresh = await cores.core();
+      const code = await fresh.startDeviceLink({ deviceName: 'Desktop', relayUrl: url });
+      await own.stop();
+      await fresh.cancelDeviceLink(); // answers although the relay is down
+      await own.start();
+      await online(alice);
+      expect(await mailboxVersion(code.code, own.host)).toBe(1); // not retired yet
+
+      // Alice approves in that window: her list names the device, the provision waits in the mailbox.
+      await alice.approveLink({ requestId: (await alice.inspectLinkCode({ code: code.code })).requestId });
+      expect(await alice.listDevices()).toHaveLength(2);
+      await new Promise((r) => setTimeout(r, 300));
+      expect(await fresh.getAccount()).toBeNull(); // nothing listens on the mailbox any more
+
+      // The next open retires the mailbox (and the provision in it) without reading it.
+      await fresh.close();
+      const reopened = await cores.core(fresh.dir);
+      await eventually(async () => (await mailboxVersion(code.code, own.host)) === 2, 'mailbox retired at the next open');
+      expect(await reopened.getAccount()).toBeNull();
+      expect(reopened.events.some((e) => e.type === 'devices.changed')).toBe(false);
+      // The device Alice approved never publishes keys; she removes it like any device.
+      const ghost = (await alice.listDevices()).find((d) => !d.current)!;
+      expect(ghost.name).toBe('Desktop');
+      await alice.unlinkDevice({ deviceId: ghost.id });
+      expect(await alice.listDevices()).toHaveLength(1);
+      await reopened.close();
+      await alice.close();
+    } finally {
+      await own.dispose();
+    }
+  });
+
+  it('cancelled while the provision is being opened: the new device does not join', async () => {
+    const alice = await cores.user(relay, 'Alice');
+    await online(alice);
+    const fresh = await cores.core();
+    let held!: () => void;
+    let release!: () => void;
+    const reached = new Promise<void>((r) => (held = r));
+    (fresh as unknown as { linker: DeviceLinker }).linker.holdBeforePublish = () => {
+      held();
+      return new Promise<void>((r) => (release = r));
+    };
+    const code = await fresh.startDeviceLink({ deviceName: 'Desktop', relayUrl: `http://${relay.host}` });
+    await alice.approveLink({ requestId: (await alice.inspectLinkCode({ code: code.code })).requestId });
+    await reached;
+    await fresh.cancelDeviceLink();
+    release();
+    await new Promise((r) => setTimeout(r, 300));
+    expect(await fresh.getAccount()).toBeNull();
+    expect(fresh.events.some((e) => e.type === 'devices.changed')).toBe(false);
+    expect(await mailboxVersion(code.code)).toBe(2);
+    // The approval came first, so Alice's list names it: a device that never speaks, to unlink.
+    expect(await alice.listDevices()).toHaveLength(2);
   });
 
   it('refuses an expired or damaged code', async () => {

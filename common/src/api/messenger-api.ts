@@ -33,6 +33,13 @@ export interface MessengerApi {
   createAccount(p: P<'createAccount'>): Promise<Account>;
   /** On the NEW device: returns the code/QR to show; resolves the account later via events. */
   startDeviceLink(p: P<'startDeviceLink'>): Promise<LinkCode>;
+  /**
+   * On the NEW device: the user gave up on the code shown. It stops working here at once
+   * and its relay mailbox is retired, so approving it later fails (link_expired) without
+   * adding a device. Resolves when done, or after a few seconds offline (the retirement is
+   * retried at the next start). Nothing pending: resolves at once.
+   */
+  cancelDeviceLink(p: P<'cancelDeviceLink'>): Promise<void>;
   /** On the EXISTING device: decode a scanned/typed code and show what would be approved. */
   inspectLinkCode(p: P<'inspectLinkCode'>): Promise<LinkRequest>;
   approveLink(p: P<'approveLink'>): Promise<Device>;

@@ -37,6 +37,7 @@ export const MethodParams = {
   getAccount: none,
   createAccount: z.object({ displayName: Name, relayUrl: RelayUrlParam, handle: z.string().regex(/^[a-z0-9_]{3,32}$/).optional() }).strict(),
   startDeviceLink: z.object({ deviceName: Name, relayUrl: RelayUrlParam }).strict(),
+  cancelDeviceLink: none,
   inspectLinkCode: z.object({ code: z.string().min(1).max(2048) }).strict(),
   approveLink: z.object({ requestId: z.string().min(1).max(128) }).strict(),
   listDevices: none,

@@ -57,6 +57,11 @@ import { Snapshot, buildSnapshot, historySince, importSnapshot, type SnapshotHos
 export const LINK_TTL_MS = 10 * 60_000;
 const TOPUPS = 'link-topups';
 const PENDING = 'link-pending';
+const RETIRING = 'link-retiring';
+/** approveLink's sentence when the code's mailbox is gone: expired, cancelled on the new device, or replaced by an account made there. */
+const GONE = 'That link code is no longer valid: it expired or the new device cancelled it. Get a new code on the new device.';
+/** How long cancelDeviceLink waits for the relay before answering (retiring goes on, and is retried at the next open). */
+const CANCEL_WAIT_MS = 5_000;
 
 // ------------------------------------------------------------------ what travels
 
@@ -96,6 +101,13 @@ interface StoredPending {
   mailboxAccount: AccountSecrets;
   mailbox: DeviceSecrets;
   device: DeviceSecrets;
+}
+
+/** A throwaway mailbox still to retire (kept sealed until the relay confirmed it). */
+interface Retiring {
+  relayUrl: string;
+  mailboxAccount: AccountSecrets;
+  mailbox: DeviceSecrets;
 }
 
 interface Pending extends StoredPending {
@@ -148,6 +160,7 @@ export class DeviceLinker {
 
   /** At open, on a profile without an account: listen again for a link started before a restart. */
   resume(): void {
+    this.retireLeftovers();
     if (this.pending) return;
     const raw = this.host.profile.secrets.getJson<StoredPending>(PENDING);
     if (!raw) return;
@@ -160,7 +173,7 @@ export class DeviceLinker {
     }
     if (this.host.self() || stored.offer.expiresAt <= this.host.clock.now()) {
       this.host.profile.secrets.delete(PENDING);
-      void retireMailbox({ ...stored, http: new RelayHttp(relayEndpoint(stored.offer.relayUrl), signerOf(stored.mailbox)) }).catch(() => undefined);
+      void this.retire(stored);
       return;
     }
     this.listen(stored);
@@ -203,12 +216,83 @@ export class DeviceLinker {
     this.cancel();
   }
 
-  /** Ends the pending link for good (expired, replaced or completed): forget it and retire the mailbox. */
-  private cancel(): void {
+  /**
+   * cancelDeviceLink: the user left the code screen on this (new) device. The code dies
+   * here at once (the offer is forgotten and nothing listens on its mailbox any more, so a
+   * provision that still arrives is never opened), and the mailbox is retired, so a later
+   * approval of the code on an existing device finds no mailbox and fails with
+   * link_expired before its list names this device. Nothing pending: nothing to do.
+   * Answers when the relay confirmed the retirement, or after CANCEL_WAIT_MS (offline);
+   * until confirmed the mailbox stays in `link-retiring` and is retired at the next open.
+   */
+  async cancelByUser(): Promise<void> {
+    const retired = this.cancel();
+    if (!retired) return;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([retired, new Promise<void>((resolve) => (timer = setTimeout(resolve, CANCEL_WAIT_MS)))]);
+    clearTimeout(timer);
+  }
+
+  /**
+   * Ends the pending link for good (cancelled, expired, replaced or completed): forget it,
+   * stop listening and retire the mailbox. Returns the retirement under way, if any.
+   */
+  private cancel(): Promise<void> | null {
     const p = this.pending;
     this.stop();
     this.host.profile.secrets.delete(PENDING);
-    if (p) void retireMailbox(p).catch(() => undefined);
+    return p ? this.retire(p) : null;
+  }
+
+  /**
+   * Retires a throwaway mailbox: noted in `link-retiring` first, dropped once the relay
+   * took the retiring list (or answered that a newer one is there). Offline (or a relay
+   * error), the note stays and the next open tries again. Never throws.
+   */
+  private async retire(s: StoredPending | Retiring): Promise<void> {
+    const r: Retiring = 'offer' in s ? { relayUrl: s.offer.relayUrl, mailboxAccount: s.mailboxAccount, mailbox: s.mailbox } : s;
+    const id = r.mailboxAccount.userId;
+    this.editRetiring((all) => (all[id] = r));
+    try {
+      await retireMailbox({ mailboxAccount: r.mailboxAccount, http: new RelayHttp(relayEndpoint(r.relayUrl), signerOf(r.mailbox)) });
+    } catch (err) {
+      const done = err instanceof RelayHttpError && err.code === 'rollback'; // retired before
+      const lasting = err instanceof RelayHttpError && err.status >= 400 && err.status < 500; // refused for good: trying again will not help
+      if (!done && !lasting) {
+        this.host.log.info('link.retire_deferred', { mailbox: id, error: String((err as Error)?.message ?? err) });
+        return;
+      }
+      if (!done) this.host.log.warn('link.retire_refused', { mailbox: id, error: String((err as Error)?.message ?? err) });
+    }
+    this.editRetiring((all) => delete all[id]);
+  }
+
+  /** At open: mailboxes a cancel (or an expiry, a completion) could not retire then. */
+  private retireLeftovers(): void {
+    let all: Record<string, Retiring>;
+    try {
+      all = this.host.profile.secrets.getJson<Record<string, Retiring>>(RETIRING) ?? {};
+    } catch {
+      return;
+    }
+    for (const r of Object.values(all)) {
+      try {
+        void this.retire({ relayUrl: r.relayUrl, mailboxAccount: parseAccountSecrets(r.mailboxAccount), mailbox: parseDeviceSecrets(r.mailbox) });
+      } catch {
+        this.editRetiring((a) => delete a[r.mailboxAccount?.userId]);
+      }
+    }
+  }
+
+  private editRetiring(edit: (all: Record<string, Retiring>) => void): void {
+    try {
+      const all = { ...(this.host.profile.secrets.getJson<Record<string, Retiring>>(RETIRING) ?? {}) };
+      edit(all);
+      if (Object.keys(all).length) this.host.profile.secrets.putJson(RETIRING, all);
+      else this.host.profile.secrets.delete(RETIRING);
+    } catch {
+      // The profile closed while a retirement was in flight: the note (if written) stays for the next open.
+    }
   }
 
   private async onMailbox(entries: DeliveredEntry[]): Promise<void> {
@@ -244,6 +328,12 @@ export class DeviceLinker {
 
   private async complete(p: Pending, account: AccountSecrets, list: SignedDeviceList, provision: z.infer<typeof Provision>): Promise<void> {
     await this.holdBeforePublish?.();
+    // Cancelled (or closed) while the provision was being opened: do not join. The approving
+    // device's list already names this device; it stays a listed device that never speaks.
+    if (this.pending !== p) {
+      this.host.log.info('link.provision_dropped', { reason: 'the link was cancelled or the engine closed' });
+      return;
+    }
     // Publish first: until D's keys are on the relay, nothing sent to the account reaches D.
     const gen = generateOneTimePrekeys({ ...p.device, userId: account.userId }, PREKEY_BATCH);
     const device = gen.device;
@@ -259,6 +349,12 @@ export class DeviceLinker {
     }
     const cipher = await p.http.downloadBlob(provision.snapshot.blob);
     const snapshot = Snapshot.parse(JSON.parse(fromUtf8(decryptAttachment(cipher, { key: provision.snapshot.key, digest: provision.snapshot.digest }))));
+    if (this.pending !== p) {
+      // Cancelled while publishing: our keys are on the account now, but the user said no. We
+      // do not keep them; the account shows a device that never speaks (unlink it there).
+      this.host.log.warn('link.cancelled_after_publish', { device: device.deviceId });
+      return;
+    }
     p.done = true;
     this.host.persistNewDevice(account, device, published, { displayName: provision.displayName, handle: provision.handle, relayUrl: p.offer.relayUrl });
     importSnapshot(this.host, snapshot);
@@ -304,7 +400,7 @@ export class DeviceLinker {
       const mailboxList = verifyDeviceList(claim.deviceList, { expectedUserId: offer.mailboxUserId }).list;
       const bundles: Record<string, PrekeyBundle> = {};
       for (const b of claim.bundles) bundles[b.device.id] = b;
-      if (!mailboxList.devices.some((d) => bundles[d.id])) throw new ApiError('link_expired');
+      if (!mailboxList.devices.some((d) => bundles[d.id])) throw new ApiError('link_expired', GONE);
       // The snapshot first (an encrypted blob), so little happens between publishing the list
       // and the new device publishing its keys: what is sent to us in between misses it.
       snapshotAt = this.host.clock.now();
@@ -322,7 +418,7 @@ export class DeviceLinker {
       // The account key, the list and the blob's key, X3DH-encrypted to the mailbox the code names.
       const provision = { v: 1, kind: 'link-provision', account, displayName: self.displayName, handle: self.handle, deviceList: list, snapshot: { blob: blob.id, key: sealed.key, digest: sealed.digest } };
       const out = fanOut({ self: this.host.crypto.requireDevice(), plaintext: utf8(JSON.stringify(provision)), lists: [mailboxList], sessions: {}, bundles });
-      if (out.missing.length || out.to.length === 0) throw new ApiError('link_expired');
+      if (out.missing.length || out.to.length === 0) throw new ApiError('link_expired', GONE);
       const res = await this.host.send({ cid: newClientMsgId(), to: out.to, check: out.check });
       if (!res.ok) throw new ApiError('internal', `The relay refused the link message (${res.code}).`);
     } catch (err) {

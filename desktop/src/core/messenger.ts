@@ -711,6 +711,9 @@ export class Messenger implements MessengerApi {
   async startDeviceLink(p: P<'startDeviceLink'>): Promise<LinkCode> {
     return this.linker.start(p);
   }
+  async cancelDeviceLink(): Promise<void> {
+    return this.linker.cancelByUser();
+  }
   async inspectLinkCode(p: P<'inspectLinkCode'>): Promise<LinkRequest> {
     return this.linker.inspect(p.code);
   }

@@ -68,6 +68,7 @@ export function runMessengerApiContract(name: string, open: (relay: TestRelay) =
     let toAlice: string; // Bob's conversation with Alice
     let paged: Message[] = [];
     let groupId = ''; // the group Alice made (she is a member, Bob left it)
+    let cancelledCode = ''; // a link code Alice showed and cancelled before she had an account
 
     beforeAll(async () => {
       relay = await startTestRelay();
@@ -93,6 +94,12 @@ export function runMessengerApiContract(name: string, open: (relay: TestRelay) =
         expect((await rejection(alice.startDeviceLink({ deviceName: 'Laptop', relayUrl: bad }), `startDeviceLink with ${bad}`)).code, bad).toBe('bad_params');
       }
       expect(await alice.getAccount({})).toBeNull();
+      // "I already have Parley", then Cancel: the code is given up (approved later below).
+      const shown = await alice.startDeviceLink({ deviceName: 'Cancelled laptop', relayUrl });
+      expectPlainJson(shown, 'startDeviceLink');
+      expect(await alice.cancelDeviceLink({})).toBeUndefined();
+      expect(await alice.cancelDeviceLink({}), 'nothing pending: still fine').toBeUndefined();
+      cancelledCode = shown.code;
       const [a, b] = await Promise.all([alice.createAccount({ displayName: 'Alice', relayUrl }), bob.createAccount({ displayName: 'Bob', relayUrl })]);
       expectPlainJson(a, 'createAccount');
       expect(a).toMatchObject({ displayName: 'Alice', handle: null, relayUrl });
@@ -330,6 +337,15 @@ export function runMessengerApiContract(name: string, open: (relay: TestRelay) =
       expect(await bob.leaveGroup({ conversationId: group.id })).toBeUndefined();
       expect(await bob.getGroup({ conversationId: group.id })).toMatchObject({ left: true });
       await eventually(async () => (await alice.getGroup({ conversationId: group.id })).members.length === 1, 'Alice sees Bob leave');
+    });
+
+    it('a link code cancelled on the new device cannot be approved later: link_expired, no device added', async () => {
+      const request = await bob.inspectLinkCode({ code: cancelledCode });
+      expect(request.deviceName).toBe('Cancelled laptop');
+      expect((await rejection(bob.approveLink({ requestId: request.requestId }), 'approveLink of a cancelled code')).code).toBe('link_expired');
+      expect((await bob.listDevices({})).map((d) => d.id)).toEqual([me.bob.deviceId]);
+      expect(await alice.getAccount({})).toStrictEqual(me.alice);
+      expect(await alice.cancelDeviceLink({}), 'with an account and nothing pending').toBeUndefined();
     });
 
     it('devices and verification: one current device; a contact marked verified stays verified', async () => {

@@ -66,7 +66,7 @@ describe('linking a second device in the browser', () => {
     await alice.message('hello Alice!').waitFor();
   }, 60_000);
 
-  it('"I already have Parley" shows a code with words and expiry; Cancel returns to the first screen', async () => {
+  it('"I already have Parley" shows a code with words and expiry; Cancel returns to the first screen and the code can no longer be approved', async () => {
     const page = laptop.page;
     await page.getByRole('button', { name: 'I already have Parley' }).click();
     await expect.poll(() => page.getByLabel('This device’s name').inputValue(), POLL).toBe('Linux computer');
@@ -75,9 +75,27 @@ describe('linking a second device in the browser', () => {
     await expect.poll(() => page.getByTestId('link-expiry').textContent(), POLL).toMatch(/Expires in (9:\d\d|10:00)/);
     expect(await page.getByTestId('link-words').textContent()).toMatch(/^[a-z]+( [a-z]+){4}$/);
     await page.getByText('Settings → Linked devices → Link a new device').waitFor();
+    const code = (await page.getByTestId('link-code').getAttribute('data-code'))!;
     await page.getByRole('button', { name: 'Cancel' }).click();
     await page.getByRole('button', { name: 'Create account' }).waitFor();
     expect(await laptop.messenger.getAccount()).toBeNull();
+
+    // Cancel told the core (cancelDeviceLink): the code's mailbox on the relay is retired…
+    const mailbox = new URL(code.replace('parley://', 'http://x/')).searchParams.get('u');
+    const mailboxVersion = async () => ((await (await fetch(`http://${relay.host}/v1/users/${mailbox}/device-list`)).json()) as { version: number }).version;
+    await expect.poll(mailboxVersion, POLL).toBe(2);
+    // …so approving that code on the first device links nothing, and says why.
+    await openLinkDialog(alice.page);
+    await enterCode(alice.page, code);
+    await linkDialog(alice.page).getByTestId('link-request').waitFor();
+    await linkDialog(alice.page).getByRole('button', { name: 'Approve' }).click();
+    await expect.poll(() => linkDialog(alice.page).getByRole('alert').textContent(), POLL).toContain('the new device cancelled it');
+    expect(await alice.messenger.listDevices()).toHaveLength(1);
+    expect(await laptop.messenger.getAccount()).toBeNull();
+    await alice.page.keyboard.press('Escape');
+    await linkDialog(alice.page).waitFor({ state: 'hidden' });
+    await alice.page.keyboard.press('Escape');
+    await settings(alice.page).waitFor({ state: 'hidden' });
   }, 60_000);
 
   it('an expired code says so and "Get a new code" shows a fresh one', async () => {
@@ -98,6 +116,9 @@ describe('linking a second device in the browser', () => {
       await page.getByRole('button', { name: 'Get a new code' }).click();
       await expect.poll(() => page.getByTestId('link-code').getAttribute('data-code'), POLL).not.toBe(first);
       await expect.poll(() => page.getByTestId('link-expiry').textContent(), POLL).toMatch(/Expires in (9:\d\d|10:00)/);
+      // The old code was cancelled, not just hidden: its mailbox is retired on the relay.
+      const mailbox = new URL(first!.replace('parley://', 'http://x/')).searchParams.get('u');
+      expect(((await (await fetch(`http://${relay.host}/v1/users/${mailbox}/device-list`)).json()) as { version: number }).version).toBe(2);
     } finally {
       await context.close();
     }
