@@ -2,7 +2,8 @@
 // the newest messages of each conversation (direct and group; attachments with their
 // blob, key and hash, so they download there), drafts, the account
 // document and every group document (the snapshot, an encrypted blob), and later the
-// direct messages that missed it while its keys were not yet on the relay (the top-up).
+// text messages (direct and group) that missed it while its keys were not yet on the
+// relay (historySince, for the top-up).
 // No sender key travels: the new device makes its own (see GroupEngine.adoptFromLink).
 // docs/desktop-core.md, "Linking devices".
 import type { MessageBody } from '@parley/common/api/index';

@@ -1,22 +1,47 @@
-// Device linking (docs/desktop-core.md, "Linking devices").
+// Device linking (docs/desktop-core.md, "Linking devices" and "Cancelling a link code").
 //
-//   NEW device                                   relay                 EXISTING device
-//   startDeviceLink: real device keys D,            │
-//   throwaway account T with one device t ──POST /devices (T, v1)──►   │
-//   listen on t's mailbox; show the code  ········ QR / code ·······► inspectLinkCode: words
-//     parley://link?r=&u=<T>&k=<D signing key>&n=&x=                  approveLink:
-//                                                ◄─ PUT device-list (v+1, + D) ──
-//                                                ◄─ POST /v1/blobs (snapshot, secretstream) ──
-//   ◄──────────── X3DH message to t: account key, list, blob key ───────────
-//   publish D under the list, import the snapshot, connect as D; retire t
+//   NEW device                             relay                         EXISTING device
+//   startDeviceLink: device keys D (kept
+//   back), throwaway account T + device t ── POST /v1/devices (T, v1) ──►
+//   listens on t's mailbox; the offer is
+//   sealed in the profile (link-pending)
+//   shows the code ─────────────── QR / typed ──────────────────────►  inspectLinkCode: words
+//     parley://link?r=&u=<T>&k=<D signing key>&n=&x=                   approveLink:
+//                             ◄── claim t's bundles (none left: link_expired) ──
+//                             ◄── POST /v1/blobs (snapshot, secretstream) ──
+//                             ◄── PUT device-list (v+1, + D) ──
+//   ◄──── X3DH + sealed envelope to t: account key, list, blob key ────  notes the snapshot
+//   checks it; publishes D under that list                               time (link-topups)
+//   (or a newer one still naming D); imports
+//   the snapshot; stores the account;
+//   connects as D; devices.changed; retires t
+//   D's first message (its hello) ──────────────────────────────────►  top-up: text messages
+//                                                                        since the snapshot,
+//                                                                        each group's changes
 //
 // The code binds everything the existing device acts on: T is a hash of T's account key,
 // which signs T's device list, whose device signs its prekeys, so the relay cannot slip in
 // another mailbox; D's signing key is in the code, so the relay cannot slip in another
 // device. The verification words are derived from both and shown on both screens, which
 // catches a substituted code. The new device receives the account key, so afterwards no
-// device needs any other to stay online. The pending link lives in memory only: a new
-// device restarted while linking starts again.
+// device needs any other to stay online.
+//
+// The snapshot (link-snapshot.ts) carries the account document, contacts, conversations,
+// the newest messages of each direct and group conversation, drafts and every group
+// document, but no sender key: the new device makes its own per group. Messages sent to
+// the account between the snapshot and D's keys reaching the relay are in neither; the
+// approving device hands them over (topUp) once D is heard from, as account-change
+// history, with each group's change history relayed to our own devices.
+//
+// The pending link (offer, T, t and D's keys) is sealed in the profile, so a new device
+// closed while linking listens again at the next open until the code expires. It ends
+// for good on completion, expiry, a new code, createAccount or cancelDeviceLink: the
+// mailbox is then retired (T's list v2 names a never-published device, so the relay drops
+// t's keys and mailbox and a later approval finds no bundles). A retirement the relay did
+// not confirm stays noted (link-retiring) and is retried at every open.
+//
+// The existing-device side also lists devices (names from the account document) and
+// unlinks one (a list without it: the relay drops its mailbox and closes its socket).
 import { ApiError, type Device, type LinkCode, type LinkRequest, type MessengerEvent } from '@parley/common/api/index';
 import {
   ENVELOPE_KIND,
@@ -158,7 +183,7 @@ export class DeviceLinker {
     return { code, qrPayload: code, expiresAt: offer.expiresAt, verificationWords: verificationWords(offer) };
   }
 
-  /** At open, on a profile without an account: listen again for a link started before a restart. */
+  /** At open: retry unconfirmed retirements; on a profile without an account, listen again for a link started before a restart. */
   resume(): void {
     this.retireLeftovers();
     if (this.pending) return;
@@ -394,8 +419,9 @@ export class DeviceLinker {
     const deviceId = deviceIdFromSigningKey(fromBase64Url(offer.signingKey));
     let snapshotAt = 0;
     try {
-      // The mailbox must still be there (not expired, not retired by an account made on that
-      // device instead) before our list names the new device: otherwise nothing would ever speak for it.
+      // The mailbox must still be there (not expired, not retired by a cancel or by an account
+      // made on that device instead) before our list names the new device: otherwise nothing
+      // would ever speak for it.
       const claim = await http.claimBundles(offer.mailboxUserId);
       const mailboxList = verifyDeviceList(claim.deviceList, { expectedUserId: offer.mailboxUserId }).list;
       const bundles: Record<string, PrekeyBundle> = {};
