@@ -23,5 +23,7 @@ export default function setup(): void {
   const sources = [join(desktop, 'src', 'renderer'), join(root, 'common', 'src', 'api'), join(desktop, 'vite.config.ts'), join(desktop, 'svelte.config.js')];
   const stale = !existsSync(built) || process.env.PARLEY_UI_REBUILD === '1' || Math.max(...sources.map(newestMtime)) > statSync(built).mtimeMs;
   if (!stale) return;
-  execFileSync(process.execPath, [join(root, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--logLevel', 'warn'], { cwd: desktop, stdio: 'inherit' });
+  // NODE_ENV=production: Vitest sets NODE_ENV=test, which the child would inherit, and Vite
+  // then builds Svelte in dev mode (a slower UI with dev-only checks than the one that ships).
+  execFileSync(process.execPath, [join(root, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--logLevel', 'warn'], { cwd: desktop, stdio: 'inherit', env: { ...process.env, NODE_ENV: 'production' } });
 }

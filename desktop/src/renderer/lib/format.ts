@@ -13,8 +13,18 @@ export function dayKey(t: number): number {
   return startOfDay(t);
 }
 
+// One formatter per style, made on first use: toLocale*String with options builds a new
+// Intl.DateTimeFormat on every call, which was the largest script cost of scrolling a
+// long conversation (every row shows its time).
+const formatters = new Map<string, Intl.DateTimeFormat>();
+function formatter(name: string, options: Intl.DateTimeFormatOptions): Intl.DateTimeFormat {
+  let f = formatters.get(name);
+  if (!f) formatters.set(name, (f = new Intl.DateTimeFormat(undefined, options)));
+  return f;
+}
+
 export function timeOfDay(t: number): string {
-  return new Date(t).toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit' });
+  return formatter('time', { hour: '2-digit', minute: '2-digit' }).format(t);
 }
 
 /** "Today", "Yesterday", "Monday", or a date: the separators between days in a conversation. */
@@ -22,9 +32,9 @@ export function dayLabel(t: number, now = Date.now()): string {
   const diff = Math.round((startOfDay(now) - startOfDay(t)) / DAY);
   if (diff === 0) return 'Today';
   if (diff === 1) return 'Yesterday';
-  if (diff > 1 && diff < 7) return new Date(t).toLocaleDateString(undefined, { weekday: 'long' });
+  if (diff > 1 && diff < 7) return formatter('weekday', { weekday: 'long' }).format(t);
   const sameYear = new Date(t).getFullYear() === new Date(now).getFullYear();
-  return new Date(t).toLocaleDateString(undefined, { day: 'numeric', month: 'long', ...(sameYear ? {} : { year: 'numeric' }) });
+  return sameYear ? formatter('day-month', { day: 'numeric', month: 'long' }).format(t) : formatter('day-month-year', { day: 'numeric', month: 'long', year: 'numeric' }).format(t);
 }
 
 /** The time column of the conversation list: a time today, a weekday this week, a date before. */
@@ -32,8 +42,8 @@ export function listTime(t: number, now = Date.now()): string {
   const diff = Math.round((startOfDay(now) - startOfDay(t)) / DAY);
   if (diff === 0) return timeOfDay(t);
   if (diff === 1) return 'Yesterday';
-  if (diff > 1 && diff < 7) return new Date(t).toLocaleDateString(undefined, { weekday: 'short' });
-  return new Date(t).toLocaleDateString(undefined, { day: 'numeric', month: 'short' });
+  if (diff > 1 && diff < 7) return formatter('weekday-short', { weekday: 'short' }).format(t);
+  return formatter('day-month-short', { day: 'numeric', month: 'short' }).format(t);
 }
 
 export function presenceLabel(p: Presence | null, now = Date.now()): string {

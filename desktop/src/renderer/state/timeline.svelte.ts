@@ -11,7 +11,8 @@ const AROUND = 50;
 const MAX_LOADED = 1500;
 
 export class Timeline {
-  messages = $state<Message[]>([]);
+  /** Replaced, never mutated in place: raw state, so 1,500 messages are not each wrapped in a deep proxy. */
+  messages = $state.raw<Message[]>([]);
   hasOlder = $state(false);
   hasNewer = $state(false);
   loading = $state(false);
