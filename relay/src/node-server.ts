@@ -11,7 +11,7 @@ import { getConnInfo } from '@hono/node-server/conninfo';
 import { ERROR_CODES, HARD_LIMITS, HTTP_STATUS } from '@parley/common/protocol';
 import { collectDefaultMetrics } from 'prom-client';
 import { type Relay, type RelayDeps, createRelay } from './app.ts';
-import { WireSocket, handshake } from './node-websocket.ts';
+import { WireSocket, endRefused, handshake } from './node-websocket.ts';
 import type { RelayConfig } from './config.ts';
 import { openRedisBusFromConfig } from './bus-redis.ts';
 import { createLogger } from './log.ts';
@@ -63,7 +63,8 @@ export async function serveNode(config: RelayConfig, extra: Partial<Pick<RelayDe
   const open = new Set<WireSocket>();
   let lastHost = '';
   const refuse = (socket: Duplex, status: number, body = '', headers = '') => {
-    socket.end(
+    endRefused(
+      socket,
       `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\nConnection: close\r\n${headers}` +
         (body ? `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}` : 'Content-Length: 0\r\n\r\n'),
     );
@@ -87,7 +88,7 @@ export async function serveNode(config: RelayConfig, extra: Partial<Pick<RelayDe
     const dialled = config.publicHost ?? req.headers.host ?? 'localhost';
     const host = dialled === lastHost ? lastHost : (lastHost = dialled);
     const shake = handshake(req);
-    if ('refused' in shake) return refuse(socket, HTTP_STATUS.bad_request, JSON.stringify({ code: 'bad_request', message: shake.refused }));
+    if ('refused' in shake) return refuse(socket, HTTP_STATUS.bad_request, JSON.stringify({ code: 'bad_request', message: shake.refused }), shake.headers);
     if (!socket.readable || !socket.writable) return socket.destroy(); // the client already left
     socket.removeListener('error', destroyOnError); // the WireSocket has its own
     const tcp = socket as Duplex & { setTimeout?: (ms: number) => void; setNoDelay?: (on: boolean) => void };

@@ -3,7 +3,10 @@
 // a parser goes wrong (RFC 6455 section 5: masking, reserved bits and opcodes, lengths,
 // fragmentation with control frames in between, the closing handshake, UTF-8).
 import { type Socket, connect } from 'node:net';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MAX_FRAGMENTS } from './node-websocket.ts';
 import { type TestRelay, startTestRelay } from '../test/support/relay.ts';
 
 let relay: TestRelay;
@@ -32,8 +35,8 @@ class RawClient {
     socket.on('error', () => {});
   }
 
-  static async open(request?: string): Promise<RawClient> {
-    const socket = connect(relay.port, '127.0.0.1');
+  static async open(request?: string, opts: { halfOpen?: boolean } = {}): Promise<RawClient> {
+    const socket = connect({ port: relay.port, host: '127.0.0.1', allowHalfOpen: opts.halfOpen ?? false });
     const c = new RawClient(socket);
     socket.write(
       request ??
@@ -198,4 +201,93 @@ describe('WebSocket framing (RFC 6455)', () => {
     c.socket.end();
     await c.ended;
   });
+  // Found by the byte-level fuzz test (relay/test/ws-bytes-fuzz.test.ts).
+  it.each([
+    ['a ping with a 64-bit length of 2^32 + 1', () => Buffer.from([0x89, 0xff, 0, 0, 0, 1, 0, 0, 0, 1])],
+    ['a close frame with a 64-bit length of 2^63', () => Buffer.from([0x88, 0xff, 0x80, 0, 0, 0, 0, 0, 0, 0])],
+    ['a continuation with nothing to continue and a length of 2^32', () => Buffer.from([0x80, 0xff, 0, 0, 0, 1, 0, 0, 0, 0])],
+    ['a reserved opcode with a length of 2^40', () => Buffer.from([0x83, 0xff, 0, 0, 1, 0, 0, 0, 0, 0])],
+  ])('refuses broken framing before a huge length: 1002, not 1009, for %s', async (_name, bytes) => {
+    const c = await RawClient.open();
+    c.send(bytes());
+    expect(await c.closeCode()).toBe(1002);
+  });
+
+  it(`takes a message in ${MAX_FRAGMENTS} frames, and closes with 1009 on one more (empty continuations grew the fragment list without bound)`, async () => {
+    const json = JSON.stringify({ t: 'ping', n: 11 });
+    const whole = await RawClient.open();
+    whole.send(Buffer.concat([frame(1, json.slice(0, 1), { fin: false }), ...Array.from({ length: MAX_FRAGMENTS - 2 }, () => frame(0, '', { fin: false })), frame(0, json.slice(1))]));
+    await whole.next(isPong(11));
+    whole.socket.destroy();
+
+    const c = await RawClient.open();
+    c.send(Buffer.concat([frame(1, json.slice(0, 1), { fin: false }), ...Array.from({ length: MAX_FRAGMENTS }, () => frame(0, '', { fin: false }))]));
+    c.send(frame(9, 'still there?'));
+    // The relay used to store every empty fragment and answer the ping.
+    const f = await c.next((x) => x.opcode === 8 || x.opcode === 10);
+    expect(f.opcode).toBe(8);
+    expect(f.payload.readUInt16BE(0)).toBe(1009);
+    await c.ended;
+  });
+
+  it('does not keep the chunk a fragment arrived in (one byte of fragment pinned up to 64 KiB)', async () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    // Array buffers are swept concurrently after a GC: collect a few times, a turn apart.
+    const arrayBuffersAfterGc = async () => {
+      for (let i = 0; i < 5; i++) {
+        gc();
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      return process.memoryUsage().arrayBuffers;
+    };
+    const c = await RawClient.open();
+    c.send(frame(1, '{"t":"ping","n":12', { fin: false }));
+    // Each 64 KiB write: a 1-byte fragment, then unsolicited pongs (read and dropped).
+    const pong = frame(10, Buffer.alloc(125, 0x61));
+    const pongs = Buffer.concat(Array.from({ length: Math.floor((64 * 1024 - 7) / pong.length) }, () => pong));
+    const chunks = 400;
+    const before = await arrayBuffersAfterGc();
+    for (let i = 0; i < chunks; i++) {
+      c.send(Buffer.concat([frame(0, ' ', { fin: false }), pongs]));
+      if (i % 16 === 15) await new Promise((r) => setTimeout(r, 1)); // let the relay read
+    }
+    c.send(frame(9, 'all read?'));
+    await c.next((f) => f.opcode === 10);
+    const held = (await arrayBuffersAfterGc()) - before;
+    // 400 fragments of one byte; a view into each chunk held 24 MiB.
+    expect(held).toBeLessThan(4 * 1024 * 1024);
+    c.send(frame(0, '}'));
+    await c.next(isPong(12));
+    c.socket.destroy();
+  });
+
+  it('refuses an upgrade without Host with 400 (RFC 6455 4.2.1)', async () => {
+    const noHost = await RawClient.open('GET /v1/ws HTTP/1.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n');
+    expect(noHost.response).toMatch(/^HTTP\/1.1 400 /);
+  });
+
+  it('answers a refused version with Sec-WebSocket-Version: 13 (RFC 6455 4.4)', async () => {
+    const c = await RawClient.open(
+      `GET /v1/ws HTTP/1.1\r\nHost: ${relay.host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 8\r\n\r\n`,
+    );
+    expect(c.response).toMatch(/^HTTP\/1.1 400 /);
+    expect(c.response).toMatch(/\r\nSec-WebSocket-Version: 13(\r\n|$)/);
+  });
+
+  it('drops a refused upgrade whose client never ends its side (it stayed half-open for good)', async () => {
+    const c = await RawClient.open(`GET /v1/ws HTTP/1.1\r\nHost: ${relay.host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n\r\n`, { halfOpen: true });
+    expect(c.response).toMatch(/^HTTP\/1.1 400 /);
+    // The relay ended its side at once; it must let go of the socket within its close
+    // timeout (10 s). We never end ours, so only a write shows it: a reset, then EPIPE.
+    const closed = new Promise<boolean>((resolve) => {
+      c.socket.once('close', () => resolve(true));
+      setTimeout(() => resolve(false), 14_000);
+    });
+    const probe = setInterval(() => c.socket.write('x'), 500);
+    const gone = await closed;
+    clearInterval(probe);
+    c.socket.destroy();
+    expect(gone).toBe(true);
+  }, 20_000);
 });

@@ -2,10 +2,12 @@
 // idle connection keeps one WireSocket (a dozen fields) instead of `ws`'s WebSocket,
 // Receiver (a Writable stream with its state) and Sender, about 1.2 KiB less per socket
 // (bench W3, relay/bench/relay-bench-notes.md). What it does: the opening handshake, text
-// and binary frames (masked, possibly fragmented, at most `maxPayload` bytes a message),
-// UTF-8 validation of text, ping → pong, the closing handshake. No extensions (no
-// permessage-deflate), no subprotocol beyond echoing the first one offered, as `ws` did.
-// Node only: node-server.ts is its one user.
+// and binary frames (masked, possibly fragmented, at most `maxPayload` bytes and
+// MAX_FRAGMENTS frames a message), UTF-8 validation of text, ping → pong, the closing
+// handshake. No extensions (no permessage-deflate), no subprotocol beyond echoing the
+// first one offered, as `ws` did. Node only: node-server.ts is its one user. The rules
+// where RFC 6455 leaves a choice are in docs/protocol.md (WebSocket, close codes); the
+// byte-level fuzz test (relay/test/ws-bytes-fuzz.test.ts) checks them.
 import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -17,18 +19,29 @@ const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 const CLOSE_TIMEOUT_MS = 10_000;
 /** Pings are answered while less than this is waiting to be written (a ping flood from a peer that never reads). */
 const MAX_BUFFERED_FOR_PONG = 1024 * 1024;
+/**
+ * Frames one message may arrive in (control frames in between do not count); more is
+ * closed with 1009. Empty continuation frames cost a peer 6 bytes each and would
+ * otherwise grow the list of fragments without bound (clients do not fragment at all).
+ */
+export const MAX_FRAGMENTS = 1024;
 const KEY = /^[+/0-9A-Za-z]{22}==$/;
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const fatalUtf8 = new TextDecoder('utf-8', { fatal: true });
 const wire = Symbol('parley.wire');
 
-/** Why an upgrade request is refused (HTTP 400), or the 101 response's headers. */
-export function handshake(req: IncomingMessage): { refused: string } | { response: string } {
+/**
+ * Why an upgrade request is refused (HTTP 400, with `headers` to add), or the 101
+ * response's headers. RFC 6455 4.2.1 lists what the request must have; 4.4: a refused
+ * version is answered with the version the server speaks.
+ */
+export function handshake(req: IncomingMessage): { refused: string; headers?: string } | { response: string } {
   const key = req.headers['sec-websocket-key'];
   if (req.method !== 'GET') return { refused: 'The WebSocket upgrade must be a GET request.' };
+  if (!req.headers.host) return { refused: 'The Host header is required.' };
   if (req.headers.upgrade?.toLowerCase() !== 'websocket') return { refused: 'Upgrade: websocket is required.' };
   if (typeof key !== 'string' || !KEY.test(key)) return { refused: 'Sec-WebSocket-Key is missing or invalid.' };
-  if (req.headers['sec-websocket-version'] !== '13') return { refused: 'Only WebSocket version 13 is supported.' };
+  if (req.headers['sec-websocket-version'] !== '13') return { refused: 'Only WebSocket version 13 is supported.', headers: 'Sec-WebSocket-Version: 13\r\n' };
   const lines = ['HTTP/1.1 101 Switching Protocols', 'Upgrade: websocket', 'Connection: Upgrade', `Sec-WebSocket-Accept: ${createHash('sha1').update(key + GUID).digest('base64')}`];
   const offered = req.headers['sec-websocket-protocol'];
   if (offered !== undefined) {
@@ -37,6 +50,21 @@ export function handshake(req: IncomingMessage): { refused: string } | { respons
     lines.push(`Sec-WebSocket-Protocol: ${first}`);
   }
   return { response: lines.join('\r\n') + '\r\n\r\n' };
+}
+
+/**
+ * Ends a socket whose upgrade was refused with `response`. What the peer still sends is
+ * read and dropped (unread data would turn our close into a reset that can discard the
+ * answer), and a peer that never ends its side is cut off after CLOSE_TIMEOUT_MS: the
+ * upgraded socket of Node's HTTP server allows half-open, so `end()` alone would keep it
+ * for as long as the peer likes.
+ */
+export function endRefused(socket: Duplex, response: string): void {
+  const timer = setTimeout(() => socket.destroy(), CLOSE_TIMEOUT_MS);
+  timer.unref?.();
+  socket.once('close', () => clearTimeout(timer));
+  socket.resume();
+  socket.end(response);
 }
 
 /** Sockets corked in this turn of the event loop; one microtask uncorks them all. */
@@ -167,9 +195,19 @@ export class WireSocket implements RelaySocket {
       const b1 = buf[at + 1];
       const fin = (b0 & 0x80) !== 0;
       const opcode = b0 & 0x0f;
+      let length = b1 & 0x7f;
+      // Broken framing shows in the first two bytes; it is refused (1002) before the
+      // length is read, so a frame that is both broken and huge gets 1002, as documented.
       if ((b0 & 0x70) !== 0) return this.fail(1002);
       if ((b1 & 0x80) === 0) return this.fail(1002); // clients must mask
-      let length = b1 & 0x7f;
+      if (opcode >= 8) {
+        if (!fin || length > 125 || opcode > 10) return this.fail(1002);
+      } else if (opcode === 0) {
+        if (!this.fragments) return this.fail(1002);
+        if (this.fragments.length >= MAX_FRAGMENTS) return this.fail(1009);
+      } else if (opcode === 1 || opcode === 2) {
+        if (this.fragments) return this.fail(1002);
+      } else return this.fail(1002);
       let p = at + 2;
       if (length === 126) {
         if (buf.length - p < 2) break;
@@ -181,15 +219,7 @@ export class WireSocket implements RelaySocket {
         length = buf.readUInt32BE(p + 4);
         p += 8;
       }
-      if (opcode >= 8) {
-        if (!fin || length > 125 || opcode > 10) return this.fail(1002);
-      } else if (opcode === 0) {
-        if (!this.fragments) return this.fail(1002);
-        if (this.fragmentsBytes + length > this.maxPayload) return this.fail(1009);
-      } else if (opcode === 1 || opcode === 2) {
-        if (this.fragments) return this.fail(1002);
-        if (length > this.maxPayload) return this.fail(1009);
-      } else return this.fail(1002);
+      if (opcode < 8 && (opcode === 0 ? this.fragmentsBytes : 0) + length > this.maxPayload) return this.fail(1009);
       // Wait for the rest only once the header showed the frame is within bounds.
       if (buf.length - p < 4 + length) {
         need = p - at + 4 + length;
@@ -218,7 +248,11 @@ export class WireSocket implements RelaySocket {
           this.fragmentsOpcode = opcode;
           this.fragmentsBytes = 0;
         }
-        this.fragments!.push(payload);
+        // A copy: a view would keep the whole chunk it came in (up to 64 KiB) alive for a
+        // fragment of one byte, so the bytes held would not be bounded by `maxPayload`.
+        const copy = Buffer.allocUnsafeSlow(payload.length);
+        payload.copy(copy);
+        this.fragments!.push(copy);
         this.fragmentsBytes += payload.length;
         return;
       }
