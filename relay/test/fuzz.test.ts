@@ -15,15 +15,16 @@ import {
   ServerFrame,
   wsAuthSigningInput,
 } from '@parley/common/protocol';
-import { toBase64Url, utf8 } from '@parley/common/encoding';
+import { toBase64Url } from '@parley/common/encoding';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { type TestAccount, type TestDevice, TestSocket, http, newCid, registerUser, sodiumReady } from './support/client.ts';
+import { type TestAccount, type TestDevice, http, registerUser, sodiumReady } from './support/client.ts';
 import { type FrameCase, type FrameContext, mutate, nextFrame } from './support/fuzz-frames.ts';
 import { type HttpContext, nextRequest, sendRequest } from './support/fuzz-http.ts';
 import { type FuzzRelay, startFuzzRelay } from './support/fuzz-relay.ts';
 import { Rng, fuzzSeed } from './support/fuzz-rng.ts';
+import { wellBehavedPair } from './support/well-behaved.ts';
 
 const SEED = fuzzSeed();
 const FRAMES = Number(process.env.PARLEY_FUZZ_FRAMES ?? 10_000);
@@ -318,39 +319,6 @@ async function fuzzHttp(rng: Rng, ctx: HttpContext, quota: { left: number }): Pr
   }
 }
 
-// ------------------------------------------------------------------ the well-behaved client
-
-const goodPayload = (dir: number, i: number) => toBase64Url(utf8(`well-behaved ${dir} message ${i} `.padEnd(60, '.')));
-
-/** Two devices take turns sending to each other until `stop()`; every message is checked. */
-async function wellBehaved(stop: () => boolean): Promise<{ sent: number[]; problems: string[] }> {
-  const devs = [good[0].devices[0], good[1].devices[0]];
-  const socks = [await TestSocket.login(relay.wsUrl, relay.host, devs[0]), await TestSocket.login(relay.wsUrl, relay.host, devs[1])];
-  const sent = [0, 0];
-  const lastSeq = [0, 0];
-  const problems: string[] = [];
-  for (let turn = 0; !stop() || turn < 4; turn++) {
-    const from = turn % 2;
-    const to = 1 - from;
-    const i = sent[from]++;
-    const cid = newCid();
-    socks[from].send({ t: 'send', cid, to: [{ d: devs[to].id, b: goodPayload(from, i) }] });
-    const ack = await socks[from].next((f) => (f.t === 'sent' || f.t === 'error') && (f.cid ?? f.ref) === cid, 15_000);
-    if (ack.t !== 'sent') problems.push(`send ${from}/${i} refused: ${ack.code}`);
-    const [entry, ...extra] = await socks[to].receive(1, 15_000);
-    if (extra.length > 0) problems.push(`extra entries delivered to ${to}`);
-    if (entry.b !== goodPayload(from, i)) problems.push(`device ${to} got the wrong message for ${from}/${i}`);
-    if (entry.s !== lastSeq[to] + 1) problems.push(`device ${to}: seq ${entry.s} after ${lastSeq[to]}`);
-    lastSeq[to] = entry.s;
-    socks[to].send({ t: 'ack', upTo: entry.s });
-    stats.goodMessages++;
-  }
-  // Nothing more may arrive: no duplicates, nothing from anyone else.
-  for (const s of socks) if (!(await s.quiet('deliver', 300))) problems.push('a duplicate or foreign entry arrived after the last message');
-  for (const s of socks) s.close();
-  return { sent, problems };
-}
-
 describe('bad input (fuzz)', () => {
   it(`keeps serving through ${FRAMES} bad frames and ${REQUESTS} bad requests, answering each with a stable code`, async () => {
     const master = new Rng(SEED);
@@ -372,7 +340,7 @@ describe('bad input (fuzz)', () => {
     };
 
     let fuzzing = true;
-    const client = wellBehaved(() => !fuzzing);
+    const client = wellBehavedPair(relay, [good[0].devices[0], good[1].devices[0]], () => !fuzzing, () => stats.goodMessages++);
     const health: number[] = [];
     let slowestHealthMs = 0;
     const healthTimer = setInterval(() => {

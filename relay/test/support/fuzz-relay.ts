@@ -19,17 +19,21 @@ export interface FuzzRelay {
   /** Error-level log lines so far (event names only, never payloads: the relay logs none). */
   errorLines: string[];
   alive(): boolean;
+  /** A full GC in the relay (needs nodeArgs `--expose-gc --import ./gc-on-signal.ts`); resolves once done. */
+  gc(): Promise<void>;
   stop(): Promise<void>;
 }
 
-export async function startFuzzRelay(flags: string[]): Promise<FuzzRelay> {
+/** `nodeArgs` go to node before the entry, after tsx (e.g. `--expose-gc` and `--import` of a preload). */
+export async function startFuzzRelay(flags: string[], nodeArgs: string[] = []): Promise<FuzzRelay> {
   const dataDir = await mkdtemp(join(tmpdir(), 'parley-relay-fuzz-'));
   const child: ChildProcess = spawn(
     process.execPath,
-    ['--import', 'tsx', 'src/node.ts', '--host', '127.0.0.1', '--port', '0', '--data-dir', dataDir, '--log-level', 'info', ...flags],
+    ['--import', 'tsx', ...nodeArgs, 'src/node.ts', '--host', '127.0.0.1', '--port', '0', '--data-dir', dataDir, '--log-level', 'info', ...flags],
     { cwd: RELAY_DIR, stdio: ['ignore', 'ignore', 'pipe'] },
   );
   const errorLines: string[] = [];
+  const gcDone: (() => void)[] = [];
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('the relay did not start within 20 s')), 20_000);
@@ -38,6 +42,8 @@ export async function startFuzzRelay(flags: string[]): Promise<FuzzRelay> {
       if (line.includes('"relay.listening"')) {
         clearTimeout(timer);
         resolve((JSON.parse(line) as { url: string }).url);
+      } else if (line.includes('"test.gc_done"')) {
+        for (const done of gcDone.splice(0)) done();
       } else if (line.includes('"level":"error"') || !line.startsWith('{')) errorLines.push(line.slice(0, 500));
     });
   });
@@ -48,6 +54,11 @@ export async function startFuzzRelay(flags: string[]): Promise<FuzzRelay> {
     wsUrl: `ws://${host}/v1/ws`,
     errorLines,
     alive: () => child.exitCode === null && child.signalCode === null,
+    gc: () =>
+      new Promise<void>((resolve) => {
+        gcDone.push(resolve);
+        child.kill('SIGUSR2');
+      }),
     async stop() {
       if (child.exitCode === null && child.signalCode === null) {
         child.kill('SIGTERM');
