@@ -262,6 +262,17 @@ describe('WebSocket framing (RFC 6455)', () => {
     c.socket.destroy();
   });
 
+  it('hands text over with a leading byte order mark intact (it was stripped: a ping after U+FEFF got a pong)', async () => {
+    const c = await RawClient.open();
+    c.send(frame(1, '\ufeff' + JSON.stringify({ t: 'ping', n: 13 })));
+    c.send(frame(1, JSON.stringify({ t: 'ping', n: 14 })));
+    await c.next(isPong(14));
+    // U+FEFF is not JSON whitespace: the frame is not JSON, and the relay says so.
+    const answers = c.frames.filter((f) => f.opcode === 1).map((f) => text(f).t);
+    expect(answers).toEqual(['challenge', 'error', 'pong']);
+    c.socket.destroy();
+  });
+
   it('refuses an upgrade without Host with 400 (RFC 6455 4.2.1)', async () => {
     const noHost = await RawClient.open('GET /v1/ws HTTP/1.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n');
     expect(noHost.response).toMatch(/^HTTP\/1.1 400 /);

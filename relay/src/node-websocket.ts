@@ -27,7 +27,8 @@ const MAX_BUFFERED_FOR_PONG = 1024 * 1024;
 export const MAX_FRAGMENTS = 1024;
 const KEY = /^[+/0-9A-Za-z]{22}==$/;
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-const fatalUtf8 = new TextDecoder('utf-8', { fatal: true });
+/** `ignoreBOM`: a leading U+FEFF is part of the text, as the peer sent it (the default strips it). */
+const fatalUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 const wire = Symbol('parley.wire');
 
 /**
