@@ -29,7 +29,7 @@ import { type ConnectionPlan, type FuzzLimits, makePlan } from './support/ws-fuz
 import { OP, closePayload, encodeFrame, expectFromBytes, readServerFrames } from './support/ws-wire.ts';
 
 const SEED = fuzzSeed();
-const CONNECTIONS = Number(process.env.PARLEY_FUZZ_CONNECTIONS ?? 800);
+const CONNECTIONS = Number(process.env.PARLEY_FUZZ_CONNECTIONS ?? 2000);
 const SLOWLORIS = 4;
 const PARALLEL = 12;
 const AUTH_TIMEOUT_MS = 3000;
@@ -352,10 +352,12 @@ describe('WebSocket framing under byte-level fuzzing', () => {
     const master = new Rng(SEED);
     const baseline = await metrics();
     good = [await registerUser(relay.host, 1), await registerUser(relay.host, 1)];
-    const plans = Array.from({ length: CONNECTIONS }, () => {
-      const rng = new Rng(master.u32());
+    // One seed per connection, its plan made when it runs (the same plans, whatever the timing).
+    const seeds = Array.from({ length: CONNECTIONS }, () => master.u32());
+    const plan = (i: number) => {
+      const rng = new Rng(seeds[i]);
       return { plan: makePlan(rng, relay.host, LIMITS_UNDER_FUZZ), rng };
-    });
+    };
     const slowloris = Array.from({ length: SLOWLORIS }, () => {
       const rng = new Rng(master.u32());
       return { plan: makePlan(rng, relay.host, LIMITS_UNDER_FUZZ, { slowloris: true }), rng };
@@ -363,7 +365,10 @@ describe('WebSocket framing under byte-level fuzzing', () => {
 
     // The heap baseline after a warm-up (the code paths compiled, the caches filled).
     // (Silent clients of the warm-up may still be open: they only lower the heap afterwards.)
-    for (const [i, p] of plans.slice(0, 40).entries()) await runConnection(p.plan, p.rng, i);
+    for (let i = 0; i < 40; i++) {
+      const p = plan(i);
+      await runConnection(p.plan, p.rng, i);
+    }
     await relay.gc();
     const heapBefore = (await metrics()).get('parley_nodejs_heap_size_used_bytes') ?? 0;
 
@@ -377,9 +382,10 @@ describe('WebSocket framing under byte-level fuzzing', () => {
     await Promise.all([
       ...slowloris.map((p, i) => runConnection(p.plan, p.rng, CONNECTIONS + i)),
       ...Array.from({ length: PARALLEL }, async () => {
-        while (next < plans.length) {
+        while (next < CONNECTIONS) {
           const i = next++;
-          await runConnection(plans[i].plan, plans[i].rng, i);
+          const p = plan(i);
+          await runConnection(p.plan, p.rng, i);
         }
         workersDone = performance.now();
       }),

@@ -143,7 +143,8 @@ function message(rng: Rng, s: Stream, limits: FuzzLimits): void {
   const r = rng.float();
   if (r < 0.7) {
     const pad = rng.chance(0.05) ? rng.int(Math.min(150_000, limits.maxAppFrameBytes - 64)) : rng.length(40);
-    body = Buffer.from(`{"t":"ping",${' '.repeat(pad)}"n":${s.n++}}`);
+    // Sometimes after a byte order mark: U+FEFF is text like any other (not JSON whitespace).
+    body = Buffer.from(`${rng.chance(0.05) ? '\ufeff' : ''}{"t":"ping",${' '.repeat(pad)}"n":${s.n++}}`);
   } else if (r < 0.85) body = Buffer.from(nonJsonText(rng));
   else if (r < 0.95) {
     opcode = OP.binary;
