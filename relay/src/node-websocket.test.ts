@@ -3,10 +3,11 @@
 // a parser goes wrong (RFC 6455 section 5: masking, reserved bits and opcodes, lengths,
 // fragmentation with control frames in between, the closing handshake, UTF-8).
 import { type Socket, connect } from 'node:net';
+import { Duplex } from 'node:stream';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MAX_FRAGMENTS } from './node-websocket.ts';
+import { MAX_FRAGMENTS, WireSocket } from './node-websocket.ts';
 import { type TestRelay, startTestRelay } from '../test/support/relay.ts';
 
 let relay: TestRelay;
@@ -124,6 +125,17 @@ function frame(opcode: number, payload: Buffer | string, opts: { fin?: boolean; 
   return Buffer.concat([Buffer.from(head), mask, body]);
 }
 
+/** This process's memory after full collections (array buffers are swept concurrently: a few, a turn apart). */
+async function memoryAfterGc(): Promise<NodeJS.MemoryUsage> {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  for (let i = 0; i < 5; i++) {
+    gc();
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return process.memoryUsage();
+}
+
 const text = (f: Frame) => f.opcode === 1 && JSON.parse(f.payload.toString());
 const isPong = (n: number) => (f: Frame) => f.opcode === 1 && text(f).t === 'pong' && text(f).n === n;
 
@@ -231,30 +243,20 @@ describe('WebSocket framing (RFC 6455)', () => {
   });
 
   it('does not keep the chunk a fragment arrived in (one byte of fragment pinned up to 64 KiB)', async () => {
-    setFlagsFromString('--expose-gc');
-    const gc = runInNewContext('gc') as () => void;
-    // Array buffers are swept concurrently after a GC: collect a few times, a turn apart.
-    const arrayBuffersAfterGc = async () => {
-      for (let i = 0; i < 5; i++) {
-        gc();
-        await new Promise((r) => setTimeout(r, 20));
-      }
-      return process.memoryUsage().arrayBuffers;
-    };
     const c = await RawClient.open();
     c.send(frame(1, '{"t":"ping","n":12', { fin: false }));
     // Each 64 KiB write: a 1-byte fragment, then unsolicited pongs (read and dropped).
     const pong = frame(10, Buffer.alloc(125, 0x61));
     const pongs = Buffer.concat(Array.from({ length: Math.floor((64 * 1024 - 7) / pong.length) }, () => pong));
     const chunks = 400;
-    const before = await arrayBuffersAfterGc();
+    const before = (await memoryAfterGc()).arrayBuffers;
     for (let i = 0; i < chunks; i++) {
       c.send(Buffer.concat([frame(0, ' ', { fin: false }), pongs]));
       if (i % 16 === 15) await new Promise((r) => setTimeout(r, 1)); // let the relay read
     }
     c.send(frame(9, 'all read?'));
     await c.next((f) => f.opcode === 10);
-    const held = (await arrayBuffersAfterGc()) - before;
+    const held = (await memoryAfterGc()).arrayBuffers - before;
     // 400 fragments of one byte; a view into each chunk held 24 MiB.
     expect(held).toBeLessThan(4 * 1024 * 1024);
     c.send(frame(0, '}'));
@@ -301,4 +303,25 @@ describe('WebSocket framing (RFC 6455)', () => {
     c.socket.destroy();
     expect(gone).toBe(true);
   }, 20_000);
+});
+
+describe('WireSocket on a stub socket', () => {
+  it('holds an unfinished frame in one buffer, not a buffer per chunk (a frame sent a byte per TCP segment held ~200 times its size)', async () => {
+    const socket = new Duplex({
+      read() {},
+      write(_chunk, _encoding, done) {
+        done();
+      },
+    });
+    const ws = new WireSocket(socket, 1024 * 1024, new Set());
+    const before = await memoryAfterGc();
+    ws.receive(Buffer.from([0x81, 0xff, 0, 0, 0, 0, 0, 8, 0, 0, 0, 0, 0, 0])); // text, 512 KiB, mask 0
+    // As socket reads come: each chunk its own buffer.
+    for (let i = 0; i < 100_000; i++) ws.receive(Buffer.allocUnsafeSlow(1).fill(0x20));
+    const after = await memoryAfterGc();
+    const held = after.heapUsed + after.arrayBuffers - (before.heapUsed + before.arrayBuffers);
+    // 100,000 bytes; kept as 100,000 Buffers they took 22 MB.
+    expect(held).toBeLessThan(1024 * 1024);
+    socket.destroy();
+  });
 });

@@ -98,8 +98,8 @@ function onEnd(this: Duplex): void {
  */
 export class WireSocket implements RelaySocket {
   handlers: SocketHandlers | undefined = undefined;
-  /** Received bytes not yet a whole frame, and how many bytes they make. */
-  private partial: Buffer[] | null = null;
+  /** Received bytes not yet a whole frame: the first `partialBytes` of `partial` (the rest is room to grow). */
+  private partial: Buffer | null = null;
   private partialBytes = 0;
   /** Bytes the partial frame needs in all, once its header is known (else 0). */
   private partialNeed = 0;
@@ -181,11 +181,9 @@ export class WireSocket implements RelaySocket {
     if (this.stopped || this.done) return;
     let buf = chunk;
     if (this.partial) {
-      this.partial.push(chunk);
-      this.partialBytes += chunk.length;
-      // A large frame arrives in many chunks: join them once, when it is whole.
+      this.appendPartial(chunk);
       if (this.partialBytes < this.partialNeed) return;
-      buf = Buffer.concat(this.partial, this.partialBytes);
+      buf = this.partial.subarray(0, this.partialBytes);
       this.partial = null;
       this.partialBytes = 0;
     }
@@ -235,10 +233,28 @@ export class WireSocket implements RelaySocket {
     }
     if (!this.stopped && !this.done && at < buf.length) {
       // A copy: the rest of a large chunk must not pin the whole chunk.
-      this.partial = [Buffer.from(buf.subarray(at))];
+      this.partial = Buffer.from(buf.subarray(at));
       this.partialBytes = buf.length - at;
       this.partialNeed = need;
     }
+  }
+
+  /**
+   * Copies a chunk of an unfinished frame into one buffer that grows by doubling (up to
+   * what the frame needs, once known): each chunk kept as a Buffer of its own cost ~200
+   * bytes however small it was, so a peer sending a frame one byte per TCP segment made
+   * the relay hold ~200 times the frame. Now it holds at most twice what arrived.
+   */
+  private appendPartial(chunk: Buffer): void {
+    const partial = this.partial!;
+    const bytes = this.partialBytes + chunk.length;
+    if (bytes > partial.length) {
+      const grown = Buffer.allocUnsafeSlow(Math.max(bytes, Math.min(2 * partial.length, this.partialNeed || Number.POSITIVE_INFINITY)));
+      partial.copy(grown, 0, 0, this.partialBytes);
+      this.partial = grown;
+    }
+    chunk.copy(this.partial!, this.partialBytes);
+    this.partialBytes = bytes;
   }
 
   private frame(fin: boolean, opcode: number, payload: Buffer): void {
