@@ -328,9 +328,12 @@ describe('WebSocket framing under byte-level fuzzing', () => {
         `test process event-loop delay max ${(lag.max / 1e6).toFixed(0)} ms`,
     );
     expect(stats.violations).toEqual([]);
-    // Not vacuous: every refusal the fuzzer aims at was met.
-    for (const code of ['1002', '1005', '1007', '1009', '1000', '4002']) expect(stats.closes).toHaveProperty(code);
-    for (const status of ['101', '400', '404']) expect(stats.statuses).toHaveProperty(status);
+    // Not vacuous: a run of the default size meets every refusal the fuzzer aims at (a
+    // short exploratory run, PARLEY_FUZZ_CONNECTIONS below 1000, may miss a rare one).
+    if (CONNECTIONS >= 1000) {
+      for (const code of ['1002', '1005', '1007', '1009', '1000', '4002']) expect(stats.closes).toHaveProperty(code);
+      for (const status of ['101', '400', '404', '431']) expect(stats.statuses).toHaveProperty(status);
+    }
     expect(relay.alive()).toBe(true);
     expect(relay.errorLines).toEqual([]);
     expect(goodResult.problems).toEqual([]);
