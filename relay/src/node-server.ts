@@ -61,8 +61,12 @@ export async function serveNode(config: RelayConfig, extra: Partial<Pick<RelayDe
   // Frames beyond the protocol's hard ceiling are cut off by the framing itself (close
   // 1009); the relay checks its configured (smaller) limit and answers too_large.
   const open = new Set<WireSocket>();
+  /** Sockets whose upgrade was refused, until they close (a shutdown drops them at once). */
+  const refusedSockets = new Set<Duplex>();
   let lastHost = '';
   const refuse = (socket: Duplex, status: number, body = '', headers = '') => {
+    refusedSockets.add(socket);
+    socket.once('close', () => refusedSockets.delete(socket));
     endRefused(
       socket,
       `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\nConnection: close\r\n${headers}` +
@@ -116,6 +120,7 @@ export async function serveNode(config: RelayConfig, extra: Partial<Pick<RelayDe
       const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
       await relay.close();
       for (const ws of open) ws.terminate(); // any that ignored the close handshake
+      for (const socket of refusedSockets) socket.destroy(); // refused upgrades not yet ended by their client
       (server as { closeAllConnections?: () => void }).closeAllConnections?.();
       await stopped;
     })());
