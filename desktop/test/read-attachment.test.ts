@@ -32,7 +32,7 @@ describe('readAttachment', () => {
     const sent = await alice.sendAttachment({ conversationId: `d:${bId}`, name: 'report.pdf', mime: 'application/pdf', data: bytes.toString('base64url') });
 
     const own = await alice.readAttachment({ messageId: sent.id });
-    expect({ ...own, data: undefined }).toEqual({ name: 'report.pdf', mime: 'application/pdf', size: bytes.length, data: undefined });
+    expect({ ...own, data: undefined }).toEqual({ name: 'report.pdf', mime: 'application/pdf', size: bytes.length, offset: 0, data: undefined });
     expect(Buffer.from(own.data, 'base64url').equals(bytes)).toBe(true);
 
     await eventually(async () => (await bob.getHistory({ conversationId: `d:${aId}` })).messages.some((m) => m.id === sent.id), 'bob gets the message');
@@ -74,4 +74,29 @@ describe('readAttachment', () => {
     const sent = await alice.sendAttachment({ conversationId: `d:${bId}`, name: 'huge.bin', mime: 'application/octet-stream', data: big.toString('base64url') });
     await expect(alice.readAttachment({ messageId: sent.id })).rejects.toMatchObject({ code: 'attachment_too_large' });
   }, 30_000);
+
+  it('reads a file of any size in parts: offset and length give those bytes, the whole size, and refuse an offset past the end', async () => {
+    const { alice, bob, aId, bId } = await pair();
+    const bytes = randomBytes(MAX_READ_ATTACHMENT_BYTES + 3 * 1024 * 1024 + 17);
+    const sent = await alice.sendAttachment({ conversationId: `d:${bId}`, name: 'archive.zip', mime: 'application/zip', data: bytes.toString('base64url') });
+    await eventually(async () => (await bob.getHistory({ conversationId: `d:${aId}` })).messages.some((m) => m.id === sent.id), 'bob gets the message');
+    await bob.downloadAttachment({ messageId: sent.id });
+    await expect(bob.readAttachment({ messageId: sent.id })).rejects.toMatchObject({ code: 'attachment_too_large' });
+
+    const PART = 7 * 1024 * 1024;
+    const parts: Buffer[] = [];
+    for (let offset = 0; offset < bytes.length; offset += PART) {
+      const got = await bob.readAttachment({ messageId: sent.id, offset, length: PART });
+      expect({ name: got.name, size: got.size, offset: got.offset }).toEqual({ name: 'archive.zip', size: bytes.length, offset });
+      parts.push(Buffer.from(got.data, 'base64url'));
+    }
+    expect(parts.at(-1)!.length).toBe(bytes.length % PART); // the last part is what is left, not PART
+    expect(Buffer.concat(parts).equals(bytes)).toBe(true);
+    // An offset alone reads up to the bound from there; past the end is refused.
+    const tail = await bob.readAttachment({ messageId: sent.id, offset: bytes.length - 5 });
+    expect(Buffer.from(tail.data, 'base64url').equals(bytes.subarray(bytes.length - 5))).toBe(true);
+    await expect(bob.readAttachment({ messageId: sent.id, offset: bytes.length })).rejects.toMatchObject({ code: 'bad_params' });
+    // A part is bounded like a whole-file answer.
+    await expect(bob.readAttachment({ messageId: sent.id, offset: 0, length: MAX_READ_ATTACHMENT_BYTES + 1 })).rejects.toMatchObject({ code: 'bad_params' });
+  }, 60_000);
 });

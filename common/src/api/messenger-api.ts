@@ -74,9 +74,12 @@ export interface MessengerApi {
   /** Downloads and verifies on demand; returns the updated message (attachment state). */
   downloadAttachment(p: P<'downloadAttachment'>): Promise<Message>;
   /**
-   * The bytes of a downloaded (or own) attachment, for the full-size viewer and "Save".
-   * Refused with attachment_not_downloaded before a download, attachment_missing when the
-   * saved file is gone or changed, attachment_too_large over MAX_READ_ATTACHMENT_BYTES.
+   * The bytes of a downloaded (or own) attachment, for the full-size viewer and "Save":
+   * the whole file, or with `offset` and `length` (at most MAX_READ_ATTACHMENT_BYTES) that
+   * part of it, so files of any size are read in parts. Refused with
+   * attachment_not_downloaded before a download, attachment_missing when the saved file is
+   * gone or changed, attachment_too_large for a whole-file read over
+   * MAX_READ_ATTACHMENT_BYTES, bad_params for an offset past the end.
    */
   readAttachment(p: P<'readAttachment'>): Promise<AttachmentData>;
   getHistory(p: P<'getHistory'>): Promise<MessagePage>;

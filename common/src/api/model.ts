@@ -136,18 +136,22 @@ export interface AttachmentInfo {
 }
 
 /**
- * A saved attachment's bytes, as readAttachment returns them. Bounded so the answer fits
- * one web-host WebSocket frame (32 MiB of base64url carries 24 MiB of bytes).
+ * A saved attachment's bytes, as readAttachment returns them: the whole file, or the part
+ * asked for with `offset`/`length`. Bounded so the answer fits one web-host WebSocket frame
+ * (32 MiB of base64url carries 24 MiB of bytes).
  */
 export interface AttachmentData {
   name: string;
   mime: string;
+  /** The whole file's size. */
   size: number;
-  /** base64url file bytes */
+  /** Where `data` starts in the file (0 for a whole-file read). */
+  offset: number;
+  /** base64url file bytes, from `offset` */
   data: string;
 }
 
-/** The largest attachment readAttachment returns (the UI sends at most 20 MiB too). */
+/** The most bytes one readAttachment answer carries; larger files are read in parts (`offset`, `length`). */
 export const MAX_READ_ATTACHMENT_BYTES = 20 * 1024 * 1024;
 
 export type MessageBody =

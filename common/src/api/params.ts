@@ -5,6 +5,7 @@
 // come from our own core, so only inputs are validated.
 import { z } from 'zod';
 import { UserId } from '../protocol/schemas.ts';
+import { MAX_READ_ATTACHMENT_BYTES } from './model.ts';
 
 export const ConversationIdParam = z.string().regex(/^(d|g):[A-Za-z0-9_-]{1,64}$/, 'not a conversation id');
 export const MessageIdParam = z.string().regex(/^[a-z2-7]{32}:[A-Za-z0-9_-]{8,64}$/, 'not a message id');
@@ -82,7 +83,14 @@ export const MethodParams = {
     .strict()
     .refine((p) => (p.data === undefined) !== (p.path === undefined), 'give exactly one of data or path'),
   downloadAttachment: z.object({ messageId: MessageIdParam }).strict(),
-  readAttachment: z.object({ messageId: MessageIdParam }).strict(),
+  /** Without offset/length the whole file (at most MAX_READ_ATTACHMENT_BYTES); with them, that part of it. */
+  readAttachment: z
+    .object({
+      messageId: MessageIdParam,
+      offset: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
+      length: z.number().int().min(1).max(MAX_READ_ATTACHMENT_BYTES).optional(),
+    })
+    .strict(),
   getHistory: z
     .object({
       conversationId: ConversationIdParam,

@@ -10,7 +10,7 @@
 import { ApiError, MAX_READ_ATTACHMENT_BYTES, type AttachmentData, type Message, type MessageBody } from '@parley/common/api/index';
 import { CryptoError, ciphertextLength, decryptAttachment, encryptAttachment } from '@parley/common/crypto';
 import { fromBase64Url, toBase64Url } from '@parley/common/encoding';
-import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, closeSync, existsSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { Content } from './pipeline/content.ts';
 import type { RelayHttp } from './net/relay-http.ts';
@@ -153,9 +153,11 @@ export class Attachments {
    * The bytes of a saved attachment (downloaded, or our own sent copy). The hash on record
    * is of the ciphertext (checked when downloading), so here the file is checked against
    * the recorded plaintext size: a file deleted, truncated or replaced since is refused
-   * (attachment_missing) rather than shown as if it were what the sender sent.
+   * (attachment_missing) rather than shown as if it were what the sender sent. With
+   * `offset` (and `length`, at most MAX_READ_ATTACHMENT_BYTES) it returns that part only,
+   * so a file of any size can be read in parts.
    */
-  read(messageId: string): AttachmentData {
+  read(messageId: string, offset?: number, length?: number): AttachmentData {
     try {
       this.d.profile.messages.get(messageId);
     } catch {
@@ -164,21 +166,39 @@ export class Attachments {
     const row = this.row(messageId);
     if (!row) throw new ApiError('not_found', 'That message has no attachment.');
     if (row.state !== 'downloaded' || !row.local_path) throw new ApiError('attachment_not_downloaded');
-    if (row.size > MAX_READ_ATTACHMENT_BYTES) {
-      throw new ApiError('attachment_too_large', `${row.name} is larger than ${MAX_READ_ATTACHMENT_BYTES / 1024 / 1024} MiB, too large to open here; it is saved in the attachments folder of your profile.`);
+    const ranged = offset !== undefined || length !== undefined;
+    // The schema bounds these at every boundary; in-process callers (the CLI, tests) get the same answer.
+    if ((offset !== undefined && (!Number.isSafeInteger(offset) || offset < 0)) || (length !== undefined && (!Number.isSafeInteger(length) || length < 1 || length > MAX_READ_ATTACHMENT_BYTES))) {
+      throw new ApiError('bad_params', `offset must be a whole number ≥ 0 and length one from 1 to ${MAX_READ_ATTACHMENT_BYTES}.`);
     }
+    const from = offset ?? 0;
+    if (!ranged && row.size > MAX_READ_ATTACHMENT_BYTES) {
+      throw new ApiError('attachment_too_large', `${row.name} is larger than ${MAX_READ_ATTACHMENT_BYTES / 1024 / 1024} MiB; read it in parts (offset, length).`);
+    }
+    if (from > row.size || (from === row.size && row.size > 0)) throw new ApiError('bad_params', `offset ${from} is past the end of ${row.name} (${row.size} bytes).`);
+    const want = Math.min(length ?? MAX_READ_ATTACHMENT_BYTES, row.size - from);
     let data: Buffer;
+    let fd: number | null = null;
     try {
-      const st = statSync(row.local_path);
+      fd = openSync(row.local_path, 'r');
+      const st = fstatSync(fd);
       if (!st.isFile() || st.size !== row.size) throw new ApiError('attachment_missing', `The saved copy of ${row.name} was changed on disk (${st.size} bytes, expected ${row.size}); download it again.`);
-      data = readFileSync(row.local_path);
+      data = Buffer.alloc(want);
+      let got = 0;
+      while (got < want) {
+        const n = readSync(fd, data, got, want - got, from + got);
+        if (n === 0) break;
+        got += n;
+      }
+      // Shortened between the stat and the read.
+      if (got !== want) throw new ApiError('attachment_missing', `The saved copy of ${row.name} changed while it was read; try again.`);
     } catch (err) {
       if (err instanceof ApiError) throw err;
       throw new ApiError('attachment_missing', `The saved copy of ${row.name} is gone; download it again.`);
+    } finally {
+      if (fd !== null) closeSync(fd);
     }
-    // Changed between the stat and the read.
-    if (data.length !== row.size) throw new ApiError('attachment_missing', `The saved copy of ${row.name} changed while it was read; try again.`);
-    return { name: row.name, mime: row.mime, size: row.size, data: toBase64Url(data) };
+    return { name: row.name, mime: row.mime, size: row.size, offset: from, data: toBase64Url(data) };
   }
 
   /** The saved file of a downloaded attachment (for the shell to open), or null. */

@@ -937,7 +937,7 @@ export class Messenger implements MessengerApi {
     return this.attachments.download(p.messageId);
   }
   async readAttachment(p: P<'readAttachment'>): Promise<AttachmentData> {
-    return this.attachments.read(p.messageId);
+    return this.attachments.read(p.messageId, p.offset, p.length);
   }
 
   /** Stores and queues a message content for a direct or group conversation; emits it. */

@@ -383,7 +383,11 @@ export function runMessengerApiContract(name: string, open: (relay: TestRelay) =
       expect(done.body).toMatchObject({ kind: 'attachment', attachment: { name: 'notes.bin', size: 3000, state: 'downloaded' } });
       const read = await bob.readAttachment({ messageId: sent.id });
       expectPlainJson(read, 'readAttachment');
-      expect(read).toEqual({ name: 'notes.bin', mime: 'application/octet-stream', size: 3000, data: bytes.toString('base64url') });
+      expect(read).toEqual({ name: 'notes.bin', mime: 'application/octet-stream', size: 3000, offset: 0, data: bytes.toString('base64url') });
+      // A part of it, and an offset past the end refused with its code, across the transport.
+      expect(await bob.readAttachment({ messageId: sent.id, offset: 1000, length: 500 })).toEqual({ name: 'notes.bin', mime: 'application/octet-stream', size: 3000, offset: 1000, data: bytes.subarray(1000, 1500).toString('base64url') });
+      expect(await rejection(bob.readAttachment({ messageId: sent.id, offset: 3000 }), 'readAttachment past the end')).toMatchObject({ code: 'bad_params' });
+      expect(await rejection(bob.readAttachment({ messageId: sent.id, offset: -1 }), 'readAttachment at a negative offset')).toMatchObject({ code: 'bad_params' });
     });
 
     it('an engine error keeps its code and sentence across the transport', async () => {

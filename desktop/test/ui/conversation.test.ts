@@ -277,4 +277,19 @@ describe('the conversation view', () => {
     expect(readFileSync(path).equals(expected)).toBe(true);
     await expect.poll(() => file.getAttribute('data-state'), POLL).toBe('downloaded');
   }, 60_000);
+
+  it('saves a received file larger than one readAttachment answer (25 MiB, read in parts) with its exact bytes', async () => {
+    // Sent through Alice's core (the composer takes files up to 20 MiB; the CLI and other clients send up to the relay's 100 MiB).
+    const bytes = Buffer.alloc(25 * 1024 * 1024 + 12_345);
+    for (let i = 0; i < bytes.length; i++) bytes[i] = ((i * 2654435761) >>> 13) & 0xff;
+    await alice.messenger.sendAttachment({ conversationId: `d:${await bob.userId()}`, name: 'survey.tar', mime: 'application/x-tar', data: bytes.toString('base64url') });
+    await bob.conversation('Alice').click();
+    const file = bob.page.getByTestId('attachment-file').filter({ hasText: 'survey.tar' });
+    await file.waitFor();
+    const [download] = await Promise.all([bob.page.waitForEvent('download', { timeout: 60_000 }), file.getByRole('button', { name: 'Save survey.tar' }).click()]);
+    expect(download.suggestedFilename()).toBe('survey.tar');
+    const saved = readFileSync(await download.path());
+    expect(saved.length).toBe(bytes.length);
+    expect(sha256(saved)).toBe(sha256(bytes));
+  }, 120_000);
 });

@@ -1,8 +1,9 @@
 // Attachments in the renderer: file bytes to base64url for sendAttachment, a small image
 // thumbnail drawn on a canvas (the core has no image codec; the thumbnail travels inside the
-// end-to-end message), human-readable sizes, and readAttachment's bytes as an object URL
-// (the full-size viewer) or a download ("Save").
-import type { AttachmentData, AttachmentInfo, MessengerApi } from '@parley/common/api/index';
+// end-to-end message), human-readable sizes, and a saved file read with readAttachment in
+// parts into a Blob, shown through an object URL (the full-size viewer) or handed to a
+// download ("Save").
+import type { AttachmentInfo, MessengerApi } from '@parley/common/api/index';
 
 /** Longest side of a thumbnail, in pixels. */
 export const THUMB_MAX = 320;
@@ -84,9 +85,20 @@ export function base64urlToBytes(b64url: string): Uint8Array<ArrayBuffer> {
   return out;
 }
 
-/** An object URL for readAttachment's answer; the caller revokes it. */
-export function objectUrlOf(file: AttachmentData): string {
-  return URL.createObjectURL(new Blob([base64urlToBytes(file.data)], { type: file.mime || 'application/octet-stream' }));
+/** A saved attachment's bytes in the renderer. */
+export interface OriginalFile {
+  name: string;
+  mime: string;
+  size: number;
+  blob: Blob;
+}
+
+/** Bytes per readAttachment call: files of any size are read in parts this big (≈11 MB of base64url per answer). */
+export const READ_PART = 8 * 1024 * 1024;
+
+/** An object URL for a read file; the caller revokes it. */
+export function objectUrlOf(file: OriginalFile): string {
+  return URL.createObjectURL(file.blob);
 }
 
 /**
@@ -94,7 +106,7 @@ export function objectUrlOf(file: AttachmentData): string {
  * attribute opens the save dialog). The URL is revoked a minute later, not at once: the
  * download reads it after the click returns.
  */
-export function saveFile(file: AttachmentData): void {
+export function saveFile(file: OriginalFile): void {
   const url = objectUrlOf(file);
   const a = document.createElement('a');
   a.href = url;
@@ -107,18 +119,35 @@ export function saveFile(file: AttachmentData): void {
   setTimeout(() => URL.revokeObjectURL(url), 60_000);
 }
 
+/** The whole saved file, read in parts of READ_PART; a file that changes size or shrinks meanwhile is refused as attachment_missing. */
+async function readWhole(api: MessengerApi, messageId: string): Promise<OriginalFile> {
+  const first = await api.readAttachment({ messageId, offset: 0, length: READ_PART });
+  const parts: Uint8Array<ArrayBuffer>[] = [base64urlToBytes(first.data)];
+  let have = parts[0].length;
+  while (have < first.size) {
+    const next = await api.readAttachment({ messageId, offset: have, length: READ_PART });
+    const bytes = base64urlToBytes(next.data);
+    if (next.size !== first.size || next.offset !== have || bytes.length === 0) {
+      throw Object.assign(new Error(`The saved copy of ${first.name} changed while it was read.`), { code: 'attachment_missing' });
+    }
+    parts.push(bytes);
+    have += bytes.length;
+  }
+  return { name: first.name, mime: first.mime, size: first.size, blob: new Blob(parts, { type: first.mime || 'application/octet-stream' }) };
+}
+
 /**
- * readAttachment, downloading first when the file is not on this device yet, and once more
+ * The saved file, downloading first when it is not on this device yet, and once more
  * when the saved copy turns out to be gone or changed (attachment_missing).
  */
-export async function readOriginal(api: MessengerApi, messageId: string, state: AttachmentInfo['state']): Promise<AttachmentData> {
+export async function readOriginal(api: MessengerApi, messageId: string, state: AttachmentInfo['state']): Promise<OriginalFile> {
   if (state !== 'downloaded') await api.downloadAttachment({ messageId });
   try {
-    return await api.readAttachment({ messageId });
+    return await readWhole(api, messageId);
   } catch (err) {
     const code = (err as { code?: string }).code;
     if (code !== 'attachment_missing' && code !== 'attachment_not_downloaded') throw err;
     await api.downloadAttachment({ messageId });
-    return api.readAttachment({ messageId });
+    return readWhole(api, messageId);
   }
 }
