@@ -18,6 +18,7 @@ export const API_ERROR_CODES = {
   attachment_not_downloaded: 'Download this file first; it is not saved on this device yet.',
   attachment_missing: 'The saved file is gone or was changed on disk; download it again.',
   attachment_too_large: 'This file is too large to open here; find it in the attachments folder of your profile.',
+  file_refused: 'Parley does not open this file; save it and open it yourself if you trust it.',
   not_implemented: 'This is not available in this build yet.',
   internal: 'Something went wrong inside Parley; the action was not applied.',
 } as const;

@@ -17,6 +17,14 @@ export interface ParleyShell {
   /** Tells the shell which conversation is on screen (null: none), so it does not notify about what the user is reading. */
   setOpenConversation(conversationId: string | null): void;
   readonly platform: 'darwin' | 'win32' | 'linux' | 'other';
+  /** Whether this shell opens downloaded files in the system's app (Electron; a browser cannot). */
+  readonly canOpenFiles: boolean;
+  /**
+   * Opens a downloaded attachment in the system's app. Refused with
+   * attachment_not_downloaded before a download, file_refused for programs and scripts
+   * (shell-logic/open-file.ts), not_implemented where canOpenFiles is false.
+   */
+  openFile(messageId: string): Promise<void>;
 }
 
 // ---- The web host's stand-in for the shell. A browser has no preload, so the page and

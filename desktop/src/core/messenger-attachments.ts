@@ -201,10 +201,16 @@ export class Attachments {
     return { name: row.name, mime: row.mime, size: row.size, offset: from, data: toBase64Url(data) };
   }
 
-  /** The saved file of a downloaded attachment (for the shell to open), or null. */
-  localPath(messageId: string): string | null {
-    const row = this.row(messageId);
-    return row?.state === 'downloaded' ? row.local_path : null;
+  /** The saved file of a downloaded attachment (for the shell to open), or null; unknown messages are not_found. */
+  localPath(messageId: string): { path: string | null; name: string; dir: string } {
+    let row: AttachmentRow | null;
+    try {
+      row = this.row(messageId);
+    } catch {
+      throw new ApiError('not_found');
+    }
+    if (!row) throw new ApiError('not_found', 'That message has no attachment.');
+    return { path: row.state === 'downloaded' ? row.local_path : null, name: row.name, dir: this.dir() };
   }
 
   private row(messageId: string): AttachmentRow | null {

@@ -936,6 +936,13 @@ export class Messenger implements MessengerApi {
   async downloadAttachment(p: P<'downloadAttachment'>): Promise<Message> {
     return this.attachments.download(p.messageId);
   }
+  /**
+   * Not part of MessengerApi (no page may learn local paths): the Electron main process asks
+   * for the saved file of an attachment to open it in the system's app (shell-logic/open-file.ts).
+   */
+  savedAttachment(messageId: string): { path: string | null; name: string; dir: string } {
+    return this.attachments.localPath(messageId);
+  }
   async readAttachment(p: P<'readAttachment'>): Promise<AttachmentData> {
     return this.attachments.read(p.messageId, p.offset, p.length);
   }

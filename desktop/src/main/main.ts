@@ -4,15 +4,17 @@
 // ../core. The UI reaches the core only through the preload's MessengerApi:
 //   renderer ─ window.parley ─ ipc 'parley:call' ─► handleApiCall (zod) ─► Messenger
 //            ◄─ ipc 'parley:event' ◄─ Messenger.subscribe
-import { app, ipcMain, session, type BrowserWindow } from 'electron';
+import { app, ipcMain, session, shell, type BrowserWindow } from 'electron';
+import { realpathSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Conversation, MessengerApi, MessengerEvent, Settings, ShellIntent } from '@parley/common/api/index';
 import { sodiumReady } from '@parley/common/sodium';
 import { Messenger } from '../core/messenger.ts';
 import { stderrLog } from '../core/net/log.ts';
-import { API_CALL_CHANNEL, API_EVENT_CHANNEL, SHELL_INTENT_CHANNEL, SHELL_OPEN_CONVERSATION_CHANNEL, handleApiCall } from '../shell-logic/api-ipc.ts';
+import { API_CALL_CHANNEL, API_EVENT_CHANNEL, SHELL_INTENT_CHANNEL, SHELL_OPEN_CONVERSATION_CHANNEL, SHELL_OPEN_FILE_CHANNEL, handleApiCall } from '../shell-logic/api-ipc.ts';
 import { DEEP_LINK_SCHEME, DeepLinkError, deepLinkFromArgv, parseDeepLink } from '../shell-logic/deep-link.ts';
 import { IntentGate } from '../shell-logic/intent-gate.ts';
+import { prepareOpenFile } from '../shell-logic/open-file.ts';
 import { unreadTotal, type ShellPlatform } from '../shell-logic/tray-state.ts';
 import { contentSecurityPolicy } from '../shell-logic/window-security.ts';
 import { registerAppScheme, serveApp } from './app-protocol.ts';
@@ -152,6 +154,20 @@ async function start(): Promise<void> {
       updateTray();
     }
     return result;
+  });
+  ipcMain.handle(SHELL_OPEN_FILE_CHANNEL, async (event, messageId: unknown) => {
+    if (event.sender !== window?.webContents || !fromAppPage(event) || !messenger) return { ok: false, error: { code: 'bad_params', message: 'Calls are accepted from the Parley window only.' } };
+    const prepared = prepareOpenFile(messenger, messageId, (p) => {
+      try {
+        return realpathSync(p);
+      } catch {
+        return null;
+      }
+    });
+    if (!prepared.ok) return prepared;
+    // openPath answers an error sentence, or '' when the system took the file.
+    const failed = await shell.openPath(prepared.path);
+    return failed ? { ok: false, error: { code: 'internal', message: `The system could not open the file: ${failed}` } } : { ok: true };
   });
   ipcMain.on(SHELL_OPEN_CONVERSATION_CHANNEL, (event, id: unknown) => {
     if (event.sender !== window?.webContents || !fromAppPage(event)) return;

@@ -5,15 +5,17 @@ import { beforeAll, describe, expect, it, vi } from 'vitest';
 
 const exposed = new Map<string, unknown>();
 const handlers = new Map<string, (event: unknown, value: unknown) => void>();
-const invoke = vi.fn(async (_channel: string, req: { method: string; params: unknown }) =>
-  req.method === 'getAccount' ? { ok: false, error: { code: 'no_account', message: 'Create an account first.' } } : { ok: true, value: { method: req.method, params: req.params } },
-);
+const invoke = vi.fn(async (channel: string, req: { method: string; params: unknown } | string) => {
+  if (channel === 'parley:open-file') return req === 'refused' ? { ok: false, error: { code: 'file_refused', message: 'Parley does not open programs or scripts it received (.exe).' } } : { ok: true };
+  const call = req as { method: string; params: unknown };
+  return call.method === 'getAccount' ? { ok: false, error: { code: 'no_account', message: 'Create an account first.' } } : { ok: true, value: { method: call.method, params: call.params } };
+});
 const send = vi.fn();
 
 vi.mock('electron', () => ({
   contextBridge: { exposeInMainWorld: (key: string, value: unknown) => exposed.set(key, value) },
   ipcRenderer: {
-    invoke: (channel: string, req: { method: string; params: unknown }) => invoke(channel, req),
+    invoke: (channel: string, req: { method: string; params: unknown } | string) => invoke(channel, req),
     on: (channel: string, h: (event: unknown, value: unknown) => void) => handlers.set(channel, h),
     send: (...args: unknown[]) => send(...args),
   },
@@ -33,7 +35,7 @@ describe('preload bridge', () => {
     expect(Object.keys(api).sort()).toEqual([...MESSENGER_API_METHODS, 'subscribe'].sort());
     expect(Object.keys(api).filter((k) => k !== 'subscribe').sort()).toEqual(Object.keys(MethodParams).sort());
     for (const v of Object.values(api)) expect(typeof v).toBe('function');
-    expect(Object.keys(shell).sort()).toEqual(['onIntent', 'platform', 'setOpenConversation']);
+    expect(Object.keys(shell).sort()).toEqual(['canOpenFiles', 'onIntent', 'openFile', 'platform', 'setOpenConversation']);
   });
 
   it('sends a call over the one call channel as { method, params }', async () => {
@@ -70,5 +72,16 @@ describe('preload bridge', () => {
     expect(seen).toEqual([{ type: 'add-contact', link: 'parley://add?u=x', name: null }, { type: 'open-conversation', conversationId: 'd:bob' }]);
     shell.setOpenConversation('g:team');
     expect(send).toHaveBeenLastCalledWith('parley:open-conversation', 'g:team');
+  });
+
+  it('opens a file through its own channel with only the message id, and rejects a refusal as a plain { code, message }', async () => {
+    expect(shell.canOpenFiles).toBe(true);
+    await expect(shell.openFile('msg-id')).resolves.toBeUndefined();
+    expect(invoke).toHaveBeenLastCalledWith('parley:open-file', 'msg-id');
+    const err = await shell.openFile('refused').catch((e: unknown) => e);
+    expect(err).toEqual({ name: 'ApiError', code: 'file_refused', message: 'Parley does not open programs or scripts it received (.exe).' });
+    invoke.mockClear();
+    await expect(shell.openFile({ path: '/etc/passwd' } as unknown as string)).rejects.toMatchObject({ code: 'bad_params' });
+    expect(invoke).not.toHaveBeenCalled();
   });
 });

@@ -7,7 +7,7 @@
 // Bundled into one CommonJS file (sandboxed preloads cannot load other files).
 import { MESSENGER_API_METHODS, type ApiErrorShape, type MessengerApi, type MessengerEvent, type ParleyShell, type ShellIntent } from '@parley/common/api/index';
 import { contextBridge, ipcRenderer } from 'electron';
-import { API_CALL_CHANNEL, API_EVENT_CHANNEL, SHELL_INTENT_CHANNEL, SHELL_OPEN_CONVERSATION_CHANNEL, paramsError, type ApiCallResult } from '../shell-logic/api-ipc.ts';
+import { API_CALL_CHANNEL, API_EVENT_CHANNEL, SHELL_INTENT_CHANNEL, SHELL_OPEN_CONVERSATION_CHANNEL, SHELL_OPEN_FILE_CHANNEL, paramsError, type ApiCallResult } from '../shell-logic/api-ipc.ts';
 
 /** `buffer`: values that arrive before the first listener are kept and handed to it (a deep link at launch comes before the UI subscribes). */
 function fanOut<T>(channel: string, buffer = false) {
@@ -70,6 +70,12 @@ export function buildShellBridge(platform: string): ParleyShell {
       ipcRenderer.send(SHELL_OPEN_CONVERSATION_CHANNEL, typeof conversationId === 'string' ? conversationId.slice(0, 80) : null);
     },
     platform: platform === 'darwin' || platform === 'win32' || platform === 'linux' ? platform : 'other',
+    canOpenFiles: true,
+    async openFile(messageId) {
+      if (typeof messageId !== 'string' || messageId.length > 120) return rejectWith({ code: 'bad_params', message: 'Not a message id.' });
+      const r = (await ipcRenderer.invoke(SHELL_OPEN_FILE_CHANNEL, messageId)) as { ok: true } | { ok: false; error: ApiErrorShape };
+      if (!r.ok) return rejectWith(r.error);
+    },
   };
 }
 

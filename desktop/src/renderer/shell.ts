@@ -29,13 +29,20 @@ export interface RendererShell extends ParleyShell {
 
 /** Electron: the preload's shell as it is (nothing if the preload did not provide one). */
 export function electronShell(shell: ParleyShell | undefined): RendererShell {
-  if (!shell) return { onIntent: () => () => undefined, setOpenConversation: () => undefined, platform: 'other', notifications: null };
+  if (!shell) return { onIntent: () => () => undefined, setOpenConversation: () => undefined, platform: 'other', canOpenFiles: false, openFile: cannotOpenFiles, notifications: null };
   return {
     onIntent: (listener) => shell.onIntent(listener),
     setOpenConversation: (id) => shell.setOpenConversation(id),
     platform: shell.platform,
+    canOpenFiles: shell.canOpenFiles === true,
+    openFile: (messageId) => (shell.canOpenFiles === true ? shell.openFile(messageId) : cannotOpenFiles()),
     notifications: null,
   };
+}
+
+/** A browser cannot hand a file to the system's apps; Save is the way there. */
+function cannotOpenFiles(): Promise<never> {
+  return Promise.reject(Object.assign(new Error('Opening files in other apps needs the desktop app; use Save.'), { code: 'not_implemented' }));
 }
 
 const supported = () => typeof Notification === 'function';
@@ -98,6 +105,8 @@ export function webShell(channel: ShellChannel): RendererShell {
       report();
     },
     platform: 'other',
+    canOpenFiles: false,
+    openFile: cannotOpenFiles,
     notifications: {
       permission: () => (supported() ? Notification.permission : 'unsupported'),
       request: async () => (supported() ? Notification.requestPermission() : 'unsupported'),

@@ -12,6 +12,8 @@ export const API_EVENT_CHANNEL = 'parley:event';
 export const SHELL_INTENT_CHANNEL = 'parley:intent';
 /** renderer → main, the conversation on screen (string or null) */
 export const SHELL_OPEN_CONVERSATION_CHANNEL = 'parley:open-conversation';
+/** renderer → main, ipcRenderer.invoke(SHELL_OPEN_FILE_CHANNEL, messageId): open a downloaded attachment in the system's app */
+export const SHELL_OPEN_FILE_CHANNEL = 'parley:open-file';
 
 export type ApiCallResult = { ok: true; value: unknown } | { ok: false; error: ApiErrorShape };
 

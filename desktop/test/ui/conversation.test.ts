@@ -271,6 +271,8 @@ describe('the conversation view', () => {
     const expected = Buffer.from(Array.from({ length: 12_345 }, (_, i) => (i * 7) % 256));
     const file = bob.page.getByTestId('attachment-file').filter({ hasText: 'pasted-data.bin' });
     expect(await file.getAttribute('data-state')).toBe('remote');
+    // A browser cannot hand a file to the system's apps: no "Open" here (the desktop app has one).
+    expect(await file.getByRole('button', { name: 'Open pasted-data.bin' }).count()).toBe(0);
     const [download] = await Promise.all([bob.page.waitForEvent('download'), file.getByRole('button', { name: 'Save pasted-data.bin' }).click()]);
     expect(download.suggestedFilename()).toBe('pasted-data.bin');
     const path = await download.path();
