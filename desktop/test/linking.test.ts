@@ -157,6 +157,28 @@ describe('device linking', () => {
     }, 'top-up reaches the new device', 15_000);
   });
 
+  it('a new device closed in the same turn its link completes retires the throwaway mailbox at the next open, without touching the closed database', async () => {
+    const alice = await cores.user(relay, 'Alice');
+    await online(alice);
+    const fresh = await cores.core();
+    let closing: Promise<void> | null = null;
+    // The user quits the moment the link lands (before the turn that retires the mailbox).
+    fresh.subscribe((e) => {
+      if (e.type === 'devices.changed' && !closing) closing = fresh.close();
+    });
+    const code = await fresh.startDeviceLink({ deviceName: 'Desktop', relayUrl: `http://${relay.host}` });
+    await alice.approveLink({ requestId: (await alice.inspectLinkCode({ code: code.code })).requestId });
+    await eventually(() => closing !== null, 'link completes', 15_000);
+    await closing;
+    await new Promise((r) => setTimeout(r, 50)); // the retiring turn would have run (and thrown) by now
+    const mailbox = new URL(code.code.replace('parley://', 'http://x/')).searchParams.get('u');
+    const listVersion = async () => ((await (await fetch(`http://${relay.host}/v1/users/${mailbox}/device-list`)).json()) as { version: number }).version;
+    expect(await listVersion()).toBe(1);
+    const again = await cores.core(fresh.dir);
+    expect((await again.getAccount())!.userId).toBe((await alice.getAccount())!.userId);
+    await eventually(async () => (await listVersion()) === 2, 'the leftover mailbox is retired at the next open');
+  });
+
   it('a new device closed while linking resumes at the next start and completes', async () => {
     const alice = await cores.user(relay, 'Alice');
     await online(alice);

@@ -144,6 +144,8 @@ interface Pending extends StoredPending {
 
 export class DeviceLinker {
   private pending: Pending | null = null;
+  /** After a completed link: the turn that retires the throwaway mailbox (cleared when the engine closes first). */
+  private finishTimer: ReturnType<typeof setTimeout> | undefined;
   private requests = new Map<string, LinkOffer>();
   /** Test seam: holds a new device between receiving the provision and publishing its keys. */
   holdBeforePublish: (() => Promise<void>) | null = null;
@@ -229,6 +231,8 @@ export class DeviceLinker {
 
   /** Stops listening (closing the engine); a pending link resumes at the next open. */
   stop(): void {
+    clearTimeout(this.finishTimer);
+    this.finishTimer = undefined;
     const p = this.pending;
     if (!p) return;
     this.pending = null;
@@ -384,8 +388,12 @@ export class DeviceLinker {
     this.host.persistNewDevice(account, device, published, { displayName: provision.displayName, handle: provision.handle, relayUrl: p.offer.relayUrl });
     importSnapshot(this.host, snapshot);
     this.host.log.info('link.completed', { device: device.deviceId });
-    // Leave the mailbox's deliver handler first, then retire it.
-    setTimeout(() => this.cancel(), 0);
+    // Leave the mailbox's deliver handler first, then retire it (unless the engine closes
+    // first: stop() clears this, and the next open retires the leftover mailbox).
+    this.finishTimer = setTimeout(() => {
+      this.finishTimer = undefined;
+      void this.cancel();
+    }, 0);
     this.host.connect();
     this.host.emit({ type: 'devices.changed' });
   }
